@@ -1,0 +1,168 @@
+"""The criteria catalogue (loaded from ``rubrics/``) and the detector that applies it.
+
+``load_catalogue`` reads the guidance map and the criteria with their detectors;
+``Detector.detect`` finds which criteria one answer shows, with evidence spans in the
+answer's own words. ``detect_json_line`` is the ``simulator detect`` contract for one
+input line.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulator.data import builtin_dir
+from simulator.model import Criterion, Detection, Section
+from simulator.scoring.patterns import Context, Lexicon, PatternError, compile_matcher
+from simulator.scoring.text import normalise, split
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CRITERION_KEYS = {"id", "kind", "section", "title", "description", "feedback_shown",
+                   "feedback_missing", "weight", "detect"}
+
+
+class RubricError(ValueError):
+    """A rubric file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(slots=True)
+class Catalogue:
+    """The guidance sections, the criteria by id, and the lexicon their detectors use."""
+
+    sections: dict[int, Section]
+    criteria: dict[str, Criterion]
+    lexicon: Lexicon = field(default_factory=Lexicon)
+
+    def compile_local(self, cid: str, spec: dict[str, Any], where: str = "") -> Criterion:
+        """A step's local criterion, in the same vocabulary (raises ``PatternError``)."""
+        return _criterion({"id": cid, **spec}, self.lexicon, where or cid, local=True)
+
+
+def _read(path: Path) -> Any:
+    try:
+        with path.open("rb") as fh:
+            return yaml.load(fh, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+    except (OSError, yaml.YAMLError) as exc:
+        raise RubricError(f"{path}: 无法读取评分标准文件：{exc}") from None
+
+
+def _criterion(raw: dict[str, Any], lexicon: Lexicon, where: str, local: bool = False) -> Criterion:
+    unknown = set(raw) - _CRITERION_KEYS
+    if unknown:
+        raise PatternError(f"未知的键：{', '.join(sorted(unknown))}", where)
+    kind = raw.get("kind", "good")
+    if kind not in ("good", "bad"):
+        raise PatternError("kind 应为 good 或 bad", f"{where}.kind")
+    section = raw.get("section", 0 if local else None)
+    if not isinstance(section, int) or not (0 if local else 1) <= section <= 7:
+        raise PatternError("section 应为 1 到 7 的整数", f"{where}.section")
+    if "detect" not in raw:
+        raise PatternError("缺少 detect（检测规则）", where)
+    weight = raw.get("weight", 1.0 if kind == "good" else 30.0)
+    if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+        raise PatternError("weight 应为非负数", f"{where}.weight")
+    return Criterion(
+        id=str(raw["id"]),
+        kind=kind,
+        section=section,
+        title=str(raw.get("title") or raw["id"]),
+        description=str(raw.get("description", "")),
+        feedback_shown=str(raw.get("feedback_shown", "")),
+        feedback_missing=str(raw.get("feedback_missing", "")),
+        weight=float(weight),
+        detector=compile_matcher(raw["detect"], lexicon, f"{where}.detect"),
+    )
+
+
+def load_catalogue(folder: Path | None = None) -> Catalogue:
+    """Load ``guidance.yaml`` and ``criteria.yaml`` from ``folder`` (default: built-in)."""
+    folder = folder or builtin_dir("rubrics")
+    guidance = _read(folder / "guidance.yaml") or {}
+    sections = {
+        int(s["section"]): Section(int(s["section"]), str(s["title"]), str(s["summary"]))
+        for s in guidance.get("sections", [])
+    }
+    raw = _read(folder / "criteria.yaml") or {}
+    lexicon = Lexicon(raw.get("lexicon") or {})
+    criteria: dict[str, Criterion] = {}
+    for entry in raw.get("criteria", []):
+        cid = entry.get("id", "?") if isinstance(entry, dict) else "?"
+        try:
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                raise PatternError("每条评分标准应为含 id 的映射")
+            criteria[cid] = _criterion(entry, lexicon, cid)
+        except PatternError as exc:
+            raise RubricError(f"{folder / 'criteria.yaml'}: {exc.where or cid}: {exc}") from None
+    for c in criteria.values():
+        for other in c.detector.suppressed_by:
+            if other not in criteria:
+                raise RubricError(f"{folder / 'criteria.yaml'}: {c.id}: suppressed_by 引用了未知的标准 {other}")
+    return Catalogue(sections, criteria, lexicon)
+
+
+class Detector:
+    """Finds the criteria one answer shows (catalogue plus any local criteria)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
+        norm = normalise(text)
+        ctx = Context(norm.text, split(norm.text))
+        criteria = self.catalogue.criteria
+        if extra:
+            criteria = {**criteria, **extra}
+        found: dict[str, list[tuple[int, int]]] = {}
+        for cid, criterion in criteria.items():
+            spans = criterion.detector.find(ctx)
+            if spans:
+                found[cid] = spans
+        for cid in list(found):
+            if any(s in found for s in criteria[cid].detector.suppressed_by):
+                del found[cid]
+        return Detection(text, {
+            cid: tuple(_merge(norm.to_original(a, b) for a, b in spans))
+            for cid, spans in found.items()
+        })
+
+    def detect_json_line(self, line: bytes | str) -> str:
+        """One ``simulator detect`` output line for one input line (never raises)."""
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            return json.dumps({"error": f"不是有效的 JSON：{exc}"}, ensure_ascii=False)
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            return json.dumps({"error": "缺少字符串字段 text"}, ensure_ascii=False)
+        try:
+            found = self.detect(record["text"])
+        except Exception as exc:  # noqa: BLE001 - the contract: one line out, always
+            return json.dumps({"error": f"检测失败：{type(exc).__name__}"}, ensure_ascii=False)
+        out = json.dumps({"present": found.present, "evidence": found.evidence},
+                         ensure_ascii=False)
+        try:
+            out.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates in the input: escape them
+            out = json.dumps({"present": found.present, "evidence": found.evidence})
+        return out
+
+
+def _merge(spans: Any) -> list[tuple[int, int]]:
+    """Sort spans and merge overlapping ones, so evidence never repeats a character."""
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> Detector:
+    """The detector over the built-in catalogue, built once per process."""
+    return Detector(load_catalogue())

@@ -1,0 +1,340 @@
+"""The detector pattern vocabulary: YAML rules compiled to matchers over normalised text.
+
+A trainer writes detectors as data (``rubrics/criteria.yaml``, or a step's local
+criteria). The vocabulary, all over normalised text (simplified, lower case, digits):
+
+``"请坐|先坐|坐下说"``
+    phrase alternatives, separated by ``|``. ``@name`` stands for a synonym set from
+    the lexicon (alone or inside a phrase: ``给@you倒``). ``(要|想)`` groups
+    alternatives inside a phrase, ``(要|想)?`` makes them optional. ``…`` inside a phrase is an
+    ordered gap of up to 8 characters within one clause: ``保证…解决``. ``#`` is a
+    number (digits, after normalisation): ``#个工作日``.
+``{all: [part, part, …], scope: clause|sentence|answer}``
+    co-occurrence: every part matches within one clause (default), one sentence or
+    anywhere in the answer, in any order.
+``{…, not: [part, …]}``
+    exclusion: the hit is dropped when one of these matches in the same clause.
+``{…, negatable: false}``
+    the hit counts even under negation (default: a negated hit does not count).
+
+A criterion's ``detect`` block is ``{any: [rule, …], not: [part, …], suppressed_by:
+[criterion id, …]}``. Meaning, not keywords: a hit does not count when it is negated
+(an odd number of negators before it in its clause, after lexicalised words such as
+别着急 or 不容易 are set aside), or when it is a mention of someone else's words (in
+quotation marks or reported speech) that the answer rejects or does not own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.scoring.text import Segments
+
+_GAP = "[^,。!?;:\\n、]{0,8}?"
+_NEGATION_WINDOW = 12
+
+# Words that contain a negator character but do not negate what follows.
+_LEXICALISED = re.compile(
+    "|".join(sorted("""
+    不容易 不好意思 不少 不仅 不但 不断 不错 不管怎样 不管怎么样 不管怎么说 不久 不满 不服
+    不同意 不认可 不接受 不安 不便 不公 不幸 不然 不如 不止 不光 不只 不要紧 不客气 不用客气
+    不耐烦 不对劲 不舒服 不在少数 不一定 不清楚的地方 不论 无论 无非 无理取闹 无所谓 非常 非法
+    是非 并非只 除非 未来 没事 没关系 没问题 别人 特别 分别 区别 别的 差别 级别 类别 个别 告别
+    别处 别急 别着急 别担心 别客气 别激动 别生气 别上火 别害怕 别怕 别慌 别紧张 别难过 别灰心
+    不着急 不急 不要急 不要着急 不用急 不用着急 不要激动 不要担心 不用担心 不必担心 不用怕
+    不要怕 不用慌 不要慌 不要紧张 不要难过 不方便 不得已 不懂的 不明白的 不了解的 不清楚的
+    """.split(), key=len, reverse=True))
+)
+_NEGATOR = re.compile("没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
+
+# Marks of a mention: quoted words, or reported speech by someone other than the clerk.
+_REPORTED = re.compile(
+    "(有人|之前|以前|上次|上回|那天|当时|他|她|他们|她们|那位|那个|同事|工作人员|科长|"
+    "部门|那边|人家|别人|有的人)[^,。!?;\\n]{0,12}?(说|讲|告诉|表示|答复|讲过|说过|跟您)"
+)
+_REJECTION = re.compile(
+    "不对|不准确|不妥|错了|是错的|有误|欠妥|不恰当|不是这样|不是这么回事|误会|误导|不应该|"
+    "不符合|不正确|说法不|表述不|不代表|不是事实|没有依据|不能这么说|不该这么说|说得不|"
+    "不能这样|不严谨|站不住|我替|向您道歉|给您道歉|抱歉"
+)
+
+
+class PatternError(ValueError):
+    """A detector pattern that does not compile; ``where`` names the offending part."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One rule match: spans in the normalised text."""
+
+    spans: tuple[tuple[int, int], ...]
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a rule needs to know about one normalised answer."""
+
+    text: str
+    segments: Segments
+    _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def find(self, part: re.Pattern[str]) -> list[tuple[int, int]]:
+        """All non-overlapping matches of ``part`` (cached per answer)."""
+        found = self._cache.get(part.pattern)
+        if found is None:
+            found = [m.span() for m in part.finditer(self.text)]
+            self._cache[part.pattern] = found
+        return found
+
+    def clause(self, pos: int) -> tuple[int, int]:
+        return self.segments.clauses[self.segments.clause_index(pos)]
+
+
+def negated(ctx: Context, start: int) -> bool:
+    """Whether the word at ``start`` stands under an odd number of negators."""
+    c_start, _ = ctx.clause(start)
+    prefix = ctx.text[max(c_start, start - _NEGATION_WINDOW):start]
+    if not prefix:
+        return False
+    prefix = _LEXICALISED.sub(lambda m: " " * len(m.group()), prefix)
+    return len(_NEGATOR.findall(prefix)) % 2 == 1
+
+
+def mentioned(ctx: Context, start: int, end: int) -> bool:
+    """Whether the words at start:end are someone else's, quoted or reported, not the clerk's own."""
+    s_start, s_end = ctx.segments.sentence_at(start)
+    sentence_before = ctx.text[s_start:start]
+    quoted = sentence_before.count('"') % 2 == 1 or ctx.text[:start].count('"') % 2 == 1
+    reported = _REPORTED.search(sentence_before) is not None
+    if not (quoted or reported):
+        return False
+    if quoted:
+        return True  # the clerk quotes words; only the clerk's own voice counts
+    # Reported speech counts as not the clerk's own when the answer rejects it nearby.
+    after = ctx.text[end:min(len(ctx.text), s_end + 40)]
+    return _REJECTION.search(after) is not None or _REJECTION.search(sentence_before) is not None
+
+
+def _split_top(source: str) -> list[str]:
+    """Split on ``|`` outside parentheses."""
+    parts, depth, current = [], 0, []
+    for ch in source:
+        if ch == "|" and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        depth += (ch == "(") - (ch == ")")
+        current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _matching(text: str, open_at: int) -> int:
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += (text[i] == "(") - (text[i] == ")")
+        if depth == 0:
+            return i
+    raise PatternError(f"短语“{text}”中的括号不配对")
+
+
+class Lexicon:
+    """Named synonym sets, referred to as ``@name`` inside phrases."""
+
+    def __init__(self, sets: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.sets: dict[str, list[str]] = {k: [str(w) for w in v] for k, v in (sets or {}).items()}
+        self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def regex(self, source: str, depth: int = 0) -> str:
+        """Regex source for one part (``A|B|@set|保证…解决|还有什么(要|想)?说``)."""
+        if depth > 6:
+            raise PatternError(f"同义词集合或括号嵌套过深：{source}")
+        alternatives = _split_top(str(source))
+        if not all(a.strip() for a in alternatives):
+            raise PatternError(f"短语“{source}”中有空的备选项（多余的“|”）")
+        sources = {self._sequence(a.strip(), depth) for a in alternatives}
+        return "|".join(sorted(sources, key=len, reverse=True))
+
+    def _sequence(self, alt: str, depth: int) -> str:
+        out: list[str] = []
+        i = 0
+        while i < len(alt):
+            ch = alt[i]
+            if ch == "(":
+                close = _matching(alt, i)
+                out.append(f"(?:{self.regex(alt[i + 1:close], depth + 1)})")
+                i = close + 1
+                if i < len(alt) and alt[i] == "?":
+                    out.append("?")
+                    i += 1
+                continue
+            if ch == ")":
+                raise PatternError(f"短语“{alt}”中的括号不配对")
+            if ch == "@":
+                match = re.match(r"@([A-Za-z_][A-Za-z0-9_]*)", alt[i:])
+                if match is None:
+                    raise PatternError(f"短语“{alt}”中“@”后应为同义词集合名")
+                name = match.group(1)
+                if name not in self.sets:
+                    raise PatternError(f"未定义的同义词集合 @{name}")
+                inner = sorted((self.regex(w, depth + 1) for w in self.sets[name]), key=len,
+                               reverse=True)
+                out.append("(?:" + "|".join(inner) + ")")
+                i += match.end()
+                continue
+            if ch == "…":
+                out.append(_GAP)
+            elif ch == "#":
+                out.append(r"\d+(?:\.\d+)?")
+            else:
+                out.append(re.escape(ch.lower()))
+            i += 1
+        return "".join(out)
+
+    def compile(self, part: str) -> re.Pattern[str]:
+        cached = self._compiled.get(part)
+        if cached is None:
+            cached = re.compile(self.regex(part))
+            self._compiled[part] = cached
+        return cached
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of a detector: every part must match in one scope; exclusions drop it."""
+
+    parts: tuple[re.Pattern[str], ...]
+    scope: str = "clause"  # clause | sentence | answer
+    exclude: re.Pattern[str] | None = None
+    negatable: bool = True
+
+    def hits(self, ctx: Context) -> list[Hit]:
+        found = [[s for s in ctx.find(p) if self._counts(ctx, s)] for p in self.parts]
+        if not all(found):
+            return []
+        if len(self.parts) == 1:
+            return [Hit((span,)) for span in found[0]]
+        hits = []
+        for span in found[0]:
+            key = self._scope_key(ctx, span[0])
+            others = []
+            for spans in found[1:]:
+                same = [s for s in spans if self._scope_key(ctx, s[0]) == key]
+                if not same:
+                    break
+                others.append(same[0])
+            else:
+                hits.append(Hit((span, *others)))
+        return hits
+
+    def _scope_key(self, ctx: Context, pos: int) -> object:
+        if self.scope == "answer":
+            return 0
+        if self.scope == "sentence":
+            return ctx.segments.sentence_at(pos)
+        return ctx.segments.clause_index(pos)
+
+    def _counts(self, ctx: Context, span: tuple[int, int]) -> bool:
+        start, end = span
+        if self.negatable and negated(ctx, start):
+            return False
+        if mentioned(ctx, start, end):
+            return False
+        if self.exclude is not None:
+            c_start, c_end = ctx.clause(start)
+            if self.exclude.search(ctx.text, c_start, c_end):
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """A criterion's compiled detector: any rule hitting makes it present."""
+
+    rules: tuple[Rule, ...]
+    prefilter: re.Pattern[str]
+    exclude: re.Pattern[str] | None = None
+    suppressed_by: tuple[str, ...] = ()
+
+    def find(self, ctx: Context) -> list[tuple[int, int]]:
+        """Spans (normalised) that show the criterion, or [] when it is absent."""
+        if not self.prefilter.search(ctx.text):
+            return []
+        spans: list[tuple[int, int]] = []
+        for rule in self.rules:
+            for hit in rule.hits(ctx):
+                if self.exclude is not None and any(
+                    self.exclude.search(ctx.text, *ctx.clause(s[0])) for s in hit.spans
+                ):
+                    continue
+                spans.extend(hit.spans)
+        return sorted(set(spans))
+
+
+def _parts(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    raise PatternError("应为短语字符串或短语列表", where)
+
+
+def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Matcher:
+    """Compile a ``detect`` block (see the module docstring) into a ``Matcher``."""
+    if isinstance(spec, (str, list)):
+        spec = {"any": spec if isinstance(spec, list) else [spec]}
+    if not isinstance(spec, dict):
+        raise PatternError("detect 应为映射（含 any）、短语或规则列表", where)
+    unknown = set(spec) - {"any", "not", "suppressed_by"}
+    if unknown:
+        raise PatternError(f"detect 中有未知的键：{', '.join(sorted(unknown))}", where)
+    rules_spec = spec.get("any")
+    if not isinstance(rules_spec, list) or not rules_spec:
+        raise PatternError("detect.any 应为非空的规则列表", where)
+    rules = tuple(_rule(r, lexicon, f"{where}.any[{i}]") for i, r in enumerate(rules_spec))
+    exclude = _alternation(spec.get("not"), lexicon, f"{where}.not")
+    suppressed = spec.get("suppressed_by") or []
+    if not isinstance(suppressed, list) or not all(isinstance(s, str) for s in suppressed):
+        raise PatternError("suppressed_by 应为评分标准编号列表", f"{where}.suppressed_by")
+    prefilter = re.compile("|".join(f"(?:{p.pattern})" for r in rules for p in r.parts[:1]))
+    return Matcher(rules, prefilter, exclude, tuple(suppressed))
+
+
+def _alternation(value: Any, lexicon: Lexicon, where: str) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{lexicon.regex(p)})" for p in _parts(value, where)))
+    except PatternError as exc:
+        raise PatternError(str(exc), where) from None
+
+
+def _rule(spec: Any, lexicon: Lexicon, where: str) -> Rule:
+    try:
+        if isinstance(spec, str):
+            return Rule((lexicon.compile(spec),))
+        if not isinstance(spec, dict):
+            raise PatternError("规则应为短语字符串或映射（all / not / scope / negatable）", where)
+        unknown = set(spec) - {"all", "not", "scope", "negatable"}
+        if unknown:
+            raise PatternError(f"规则中有未知的键：{', '.join(sorted(unknown))}", where)
+        parts = tuple(lexicon.compile(p) for p in _parts(spec.get("all"), f"{where}.all"))
+        scope = spec.get("scope", "clause")
+        if scope not in ("clause", "sentence", "answer"):
+            raise PatternError("scope 应为 clause、sentence 或 answer", f"{where}.scope")
+        negatable = spec.get("negatable", True)
+        if not isinstance(negatable, bool):
+            raise PatternError("negatable 应为 true 或 false", f"{where}.negatable")
+        exclude = _alternation(spec.get("not"), lexicon, f"{where}.not")
+        return Rule(parts, scope, exclude, negatable)
+    except PatternError as exc:
+        raise PatternError(str(exc), exc.where or where) from None
+    except re.error as exc:
+        raise PatternError(f"正则编译失败：{exc}", where) from None

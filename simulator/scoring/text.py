@@ -1,0 +1,209 @@
+"""Answer text normalisation and clause splitting, with offsets back to the original.
+
+``normalise`` folds an answer into one canonical form for matching (NFKC and
+full/half-width forms, one kind of each punctuation mark, traditional to simplified
+characters, Chinese numerals before a unit to digits, lower case) and keeps, for every
+character of the result, the span of the original text it came from, so evidence is
+always shown in the trainee's own words. ``split`` cuts normalised text into clauses
+(the unit in which a stance is judged) and sentences.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _build_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xFF01, 0xFF5F):  # full-width ASCII -> ASCII
+        table[code] = chr(code - 0xFEE0)
+    table[0x3000] = " "  # ideographic space
+    for ch in "“”„‟«»「」『』〝〞﹁﹂﹃﹄＂":
+        table[ord(ch)] = '"'
+    for ch in "‘’‚‛":
+        table[ord(ch)] = "'"
+    for ch in "—–―－":
+        table[ord(ch)] = "-"
+    for ch in "，､﹐":
+        table[ord(ch)] = ","
+    for ch in "｡．﹒":
+        table[ord(ch)] = "。"
+    table[ord("～")] = "~"
+    for ch in "﹔；":
+        table[ord(ch)] = ";"
+    for ch in "﹕：":
+        table[ord(ch)] = ":"
+    for ch in "﹖？":
+        table[ord(ch)] = "?"
+    for ch in "﹗！":
+        table[ord(ch)] = "!"
+    # Control characters, bidi marks and zero-width characters become spaces, which keeps
+    # the text the same length (offsets stay valid) and cannot join two words by accident.
+    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0)]:
+        if code != 0x0A:
+            table[code] = " "
+    for code in [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF,
+                 *range(0x202A, 0x202F), *range(0x2066, 0x206A)]:
+        table[code] = " "
+    table[0x0D] = "\n"
+    for code in range(ord("A"), ord("Z") + 1):
+        table[code] = chr(code + 32)
+    for code in range(0xFF21, 0xFF3B):  # full-width capitals straight to lower case
+        table[code] = chr(code - 0xFEE0 + 32)
+    return table
+
+
+_TABLE = _build_table()
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+           "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+# A Chinese numeral counts as a number where a unit of time, money or age follows it.
+_NUMERAL = re.compile(
+    r"[零〇一二两三四五六七八九十百千]+"
+    r"(?=个?工作日|个?月|日|天|年|周|个?小时|分钟|次|元|岁|号|个?星期|个?礼拜)"
+)
+
+
+def chinese_to_int(numeral: str) -> int | None:
+    """``十五`` -> 15, ``六十`` -> 60, ``一百二十`` -> 120, ``二〇二四`` -> 2024."""
+    if all(ch in _DIGITS for ch in numeral):  # digit by digit, like a year
+        return int("".join(str(_DIGITS[ch]) for ch in numeral))
+    total, current = 0, 0
+    for ch in numeral:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch in _UNITS:
+            total += (current or 1) * _UNITS[ch]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - opencc is a declared dependency
+        return None
+    return opencc.OpenCC("t2s")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """Normalised text and, when lengths changed, each character's original span."""
+
+    text: str
+    original: str
+    starts: tuple[int, ...] | None = None  # None: same length, offsets are identical
+    ends: tuple[int, ...] | None = None
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of the normalised text back onto the original answer."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        if start >= end:
+            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def _rebuild(pieces: list[tuple[str, int, int]], original: str) -> Normalised:
+    """Join (text, original start, original end) pieces into a ``Normalised``."""
+    text = "".join(p[0] for p in pieces)
+    starts: list[int] = []
+    ends: list[int] = []
+    for piece, a, b in pieces:
+        starts.extend([a] * len(piece))
+        ends.extend([b] * len(piece))
+    return Normalised(text, original, tuple(starts), tuple(ends))
+
+
+def _pieces(norm: Normalised) -> list[tuple[str, int, int]]:
+    """The normalised text as one piece per character, with original spans."""
+    if norm.starts is None or norm.ends is None:
+        return [(ch, i, i + 1) for i, ch in enumerate(norm.text)]
+    return list(zip(norm.text, norm.starts, norm.ends))
+
+
+def normalise(original: str) -> Normalised:
+    """Fold ``original`` into the canonical matching form (see the module docstring)."""
+    text = original.translate(_TABLE)
+    norm = Normalised(text, original)
+    if not unicodedata.is_normalized("NFKC", text):
+        pieces = [(unicodedata.normalize("NFKC", ch).translate(_TABLE), a, b)
+                  for ch, a, b in _pieces(norm)]
+        norm = _rebuild(pieces, original)
+    converter = _converter()
+    if converter is not None and not norm.text.isascii():
+        simplified = converter.convert(norm.text)
+        if len(simplified) == len(norm.text):
+            norm = Normalised(simplified, original, norm.starts, norm.ends)
+        else:  # a phrase changed length: convert character by character instead
+            pieces = [(converter.convert(ch), a, b) for ch, a, b in _pieces(norm)]
+            norm = _rebuild(pieces, original)
+    if _NUMERAL.search(norm.text):
+        norm = _numerals(norm)
+    return norm
+
+
+def _numerals(norm: Normalised) -> Normalised:
+    chars = _pieces(norm)
+    pieces: list[tuple[str, int, int]] = []
+    last = 0
+    for match in _NUMERAL.finditer(norm.text):
+        value = chinese_to_int(match.group())
+        if value is None:
+            continue
+        pieces.extend(chars[last:match.start()])
+        pieces.append((str(value), chars[match.start()][1], chars[match.end() - 1][2]))
+        last = match.end()
+    pieces.extend(chars[last:])
+    return _rebuild(pieces, norm.original)
+
+
+# Clause boundaries: punctuation, line breaks, and a contrast word (但/但是/不过/可是/
+# 然而/只是), which starts a clause of its own so each side's stance is judged apart.
+_CLAUSE_PUNCT = r"[,，。!?;:\n、…~()\[\]{}<>（）【】《》]|(?<!\d)\.|\.(?!\d)"
+_CONTRAST = r"(?<!不)(?=但是|但|不过(?!问)|可是|然而|只是(?!一)|可话说)"
+_CLAUSE = re.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
+_SENTENCE = re.compile(r"[。!?;\n]|(?<!\d)\.|\.(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """Clause and sentence spans of a normalised text, with lookup by offset."""
+
+    clauses: tuple[tuple[int, int], ...]
+    sentences: tuple[tuple[int, int], ...]
+
+    def clause_index(self, pos: int) -> int:
+        return bisect_right([c[0] for c in self.clauses], pos) - 1
+
+    def sentence_at(self, pos: int) -> tuple[int, int]:
+        starts = [s[0] for s in self.sentences]
+        return self.sentences[max(bisect_right(starts, pos) - 1, 0)]
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
+    spans = []
+    start = 0
+    for match in pattern.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = max(match.end(), match.start())
+        if match.end() == match.start():  # a contrast word: the clause starts at it
+            start = match.start()
+    if start < len(text) or not spans:
+        spans.append((start, len(text)))
+    return tuple(spans)
+
+
+def split(text: str) -> Segments:
+    """Clauses and sentences of a normalised text, as (start, end) spans."""
+    return Segments(_spans(_CLAUSE, text), _spans(_SENTENCE, text))
