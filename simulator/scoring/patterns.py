@@ -12,13 +12,14 @@ criteria). The vocabulary, all over normalised text (simplified, lower case, dig
 ``{all: [part, part, …], scope: clause|sentence|answer}``
     co-occurrence: every part matches within one clause (default), one sentence or
     anywhere in the answer, in any order.
-``{…, not: [part, …]}``
-    exclusion: the hit is dropped when one of these matches in the same clause.
+``{…, not: [part, …], not_scope: clause|sentence|answer}``
+    exclusion: the hit is dropped when one of these matches in the same clause
+    (default), sentence or anywhere in the answer.
 ``{…, negatable: false}``
     the hit counts even under negation (default: a negated hit does not count).
 
-A criterion's ``detect`` block is ``{any: [rule, …], not: [part, …], suppressed_by:
-[criterion id, …]}``. Meaning, not keywords: a hit does not count when it is negated
+A criterion's ``detect`` block is ``{any: [rule, …], not: [part, …], not_scope: …,
+suppressed_by: [criterion id, …]}``. Meaning, not keywords: a hit does not count when it is negated
 (an odd number of negators before it in its clause, after lexicalised words such as
 别着急 or 不容易 are set aside), or when it is a mention of someone else's words (in
 quotation marks or reported speech) that the answer rejects or does not own.
@@ -39,16 +40,23 @@ _NEGATION_WINDOW = 12
 # Words that contain a negator character but do not negate what follows.
 _LEXICALISED = re.compile(
     "|".join(sorted("""
-    不容易 不好意思 不少 不仅 不但 不断 不错 不管怎样 不管怎么样 不管怎么说 不久 不满 不服
+    不过 不容易 不好意思 不少 不仅 不但 不断 不错 不管怎样 不管怎么样 不管怎么说 不久 不满 不服
     不同意 不认可 不接受 不安 不便 不公 不幸 不然 不如 不止 不光 不只 不要紧 不客气 不用客气
     不耐烦 不对劲 不舒服 不在少数 不一定 不清楚的地方 不论 无论 无非 无理取闹 无所谓 非常 非法
     是非 并非只 除非 未来 没事 没关系 没问题 别人 特别 分别 区别 别的 差别 级别 类别 个别 告别
     别处 别急 别着急 别担心 别客气 别激动 别生气 别上火 别害怕 别怕 别慌 别紧张 别难过 别灰心
     不着急 不急 不要急 不要着急 不用急 不用着急 不要激动 不要担心 不用担心 不必担心 不用怕
     不要怕 不用慌 不要慌 不要紧张 不要难过 不方便 不得已 不懂的 不明白的 不了解的 不清楚的
+    要不要 要不 是不是 能不能 可不可以 会不会 有没有 好不好 行不行 对不对 愿不愿意 需不需要 用不用
+    需要不需要 想不想 方不方便 肯不肯 在不在 可以不可以 清不清楚 知不知道 记没记 带没带 满不满意
     """.split(), key=len, reverse=True))
 )
 _NEGATOR = re.compile("没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
+
+# A negative potential complement shortly after the words: 安排不了, 做不到.
+_POTENTIAL_NEGATION = re.compile("[^,。!?;:]{0,5}?(安排不了|做不到|办不到|去不了|来不了)")
+# A rhetorical question answered by a denial: 我们把您当刺头？不会的。
+_DENIAL_AFTER_QUESTION = re.compile(" ?(不会|没有|怎么会|哪会|哪能|当然不|绝对不|不是的|不可能)")
 
 # Marks of a mention: quoted words, or reported speech by someone other than the clerk.
 _REPORTED = re.compile(
@@ -97,19 +105,32 @@ class Context:
         return self.segments.clauses[self.segments.clause_index(pos)]
 
 
-def negated(ctx: Context, start: int) -> bool:
-    """Whether the word at ``start`` stands under an odd number of negators."""
-    c_start, _ = ctx.clause(start)
+def negated(ctx: Context, start: int, end: int) -> bool:
+    """Whether the words at start:end stand under an odd number of negators.
+
+    Negators count in the clause before the words (``不能保证``) and, as a potential
+    complement, right after them (``上门走访这次安排不了``).
+    """
+    c_start, c_end = ctx.clause(start)
     prefix = ctx.text[max(c_start, start - _NEGATION_WINDOW):start]
-    if not prefix:
-        return False
-    prefix = _LEXICALISED.sub(lambda m: " " * len(m.group()), prefix)
-    return len(_NEGATOR.findall(prefix)) % 2 == 1
+    count = 0
+    if prefix:
+        prefix = _LEXICALISED.sub(lambda m: " " * len(m.group()), prefix)
+        count = len(_NEGATOR.findall(prefix))
+    if _POTENTIAL_NEGATION.match(ctx.text, end, c_end):
+        count += 1
+    return count % 2 == 1
 
 
 def mentioned(ctx: Context, start: int, end: int) -> bool:
-    """Whether the words at start:end are someone else's, quoted or reported, not the clerk's own."""
+    """Whether the words at start:end are not the clerk's own stance.
+
+    That is: quoted, reported speech that the answer rejects, or a rhetorical question
+    that the answer at once denies (``把您当刺头？不会的``).
+    """
     s_start, s_end = ctx.segments.sentence_at(start)
+    if ctx.text[s_end:s_end + 1] == "?" and _DENIAL_AFTER_QUESTION.match(ctx.text, s_end + 1):
+        return True
     sentence_before = ctx.text[s_start:start]
     quoted = sentence_before.count('"') % 2 == 1 or ctx.text[:start].count('"') % 2 == 1
     reported = _REPORTED.search(sentence_before) is not None
@@ -214,6 +235,7 @@ class Rule:
     scope: str = "clause"  # clause | sentence | answer
     exclude: re.Pattern[str] | None = None
     negatable: bool = True
+    exclude_scope: str = "clause"  # where an exclusion is looked for
 
     def hits(self, ctx: Context) -> list[Hit]:
         found = [[s for s in ctx.find(p) if self._counts(ctx, s)] for p in self.parts]
@@ -243,14 +265,12 @@ class Rule:
 
     def _counts(self, ctx: Context, span: tuple[int, int]) -> bool:
         start, end = span
-        if self.negatable and negated(ctx, start):
+        if self.negatable and negated(ctx, start, end):
             return False
         if mentioned(ctx, start, end):
             return False
         if self.exclude is not None:
-            c_start, c_end = ctx.clause(start)
-            if self.exclude.search(ctx.text, c_start, c_end):
-                return False
+            return not _excluded(ctx, self.exclude, start, self.exclude_scope)
         return True
 
 
@@ -262,6 +282,7 @@ class Matcher:
     prefilter: re.Pattern[str]
     exclude: re.Pattern[str] | None = None
     suppressed_by: tuple[str, ...] = ()
+    exclude_scope: str = "clause"
 
     def find(self, ctx: Context) -> list[tuple[int, int]]:
         """Spans (normalised) that show the criterion, or [] when it is absent."""
@@ -271,11 +292,26 @@ class Matcher:
         for rule in self.rules:
             for hit in rule.hits(ctx):
                 if self.exclude is not None and any(
-                    self.exclude.search(ctx.text, *ctx.clause(s[0])) for s in hit.spans
+                    _excluded(ctx, self.exclude, s[0], self.exclude_scope) for s in hit.spans
                 ):
                     continue
                 spans.extend(hit.spans)
         return sorted(set(spans))
+
+
+def _excluded(ctx: Context, exclude: re.Pattern[str], pos: int, scope: str) -> bool:
+    """Whether an exclusion matches around ``pos`` (its clause, sentence or the answer)."""
+    if scope == "answer":
+        return exclude.search(ctx.text) is not None
+    start, end = ctx.segments.sentence_at(pos) if scope == "sentence" else ctx.clause(pos)
+    return exclude.search(ctx.text, start, end) is not None
+
+
+def _scope(spec: dict, key: str, where: str) -> str:
+    value = spec.get(key, "clause")
+    if value not in ("clause", "sentence", "answer"):
+        raise PatternError(f"{key} 应为 clause、sentence 或 answer", f"{where}.{key}")
+    return value
 
 
 def _parts(value: Any, where: str) -> list[str]:
@@ -292,7 +328,7 @@ def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Match
         spec = {"any": spec if isinstance(spec, list) else [spec]}
     if not isinstance(spec, dict):
         raise PatternError("detect 应为映射（含 any）、短语或规则列表", where)
-    unknown = set(spec) - {"any", "not", "suppressed_by"}
+    unknown = set(spec) - {"any", "not", "not_scope", "suppressed_by"}
     if unknown:
         raise PatternError(f"detect 中有未知的键：{', '.join(sorted(unknown))}", where)
     rules_spec = spec.get("any")
@@ -304,7 +340,7 @@ def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Match
     if not isinstance(suppressed, list) or not all(isinstance(s, str) for s in suppressed):
         raise PatternError("suppressed_by 应为评分标准编号列表", f"{where}.suppressed_by")
     prefilter = re.compile("|".join(f"(?:{p.pattern})" for r in rules for p in r.parts[:1]))
-    return Matcher(rules, prefilter, exclude, tuple(suppressed))
+    return Matcher(rules, prefilter, exclude, tuple(suppressed), _scope(spec, "not_scope", where))
 
 
 def _alternation(value: Any, lexicon: Lexicon, where: str) -> re.Pattern[str] | None:
@@ -322,18 +358,16 @@ def _rule(spec: Any, lexicon: Lexicon, where: str) -> Rule:
             return Rule((lexicon.compile(spec),))
         if not isinstance(spec, dict):
             raise PatternError("规则应为短语字符串或映射（all / not / scope / negatable）", where)
-        unknown = set(spec) - {"all", "not", "scope", "negatable"}
+        unknown = set(spec) - {"all", "not", "not_scope", "scope", "negatable"}
         if unknown:
             raise PatternError(f"规则中有未知的键：{', '.join(sorted(unknown))}", where)
         parts = tuple(lexicon.compile(p) for p in _parts(spec.get("all"), f"{where}.all"))
-        scope = spec.get("scope", "clause")
-        if scope not in ("clause", "sentence", "answer"):
-            raise PatternError("scope 应为 clause、sentence 或 answer", f"{where}.scope")
+        scope = _scope(spec, "scope", where)
         negatable = spec.get("negatable", True)
         if not isinstance(negatable, bool):
             raise PatternError("negatable 应为 true 或 false", f"{where}.negatable")
         exclude = _alternation(spec.get("not"), lexicon, f"{where}.not")
-        return Rule(parts, scope, exclude, negatable)
+        return Rule(parts, scope, exclude, negatable, _scope(spec, "not_scope", where))
     except PatternError as exc:
         raise PatternError(str(exc), exc.where or where) from None
     except re.error as exc:

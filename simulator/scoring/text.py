@@ -2,7 +2,7 @@
 
 ``normalise`` folds an answer into one canonical form for matching (NFKC and
 full/half-width forms, one kind of each punctuation mark, traditional to simplified
-characters, Chinese numerals before a unit to digits, lower case) and keeps, for every
+characters, no spaces between Chinese characters, Chinese numerals before a unit to digits, lower case) and keeps, for every
 character of the result, the span of the original text it came from, so evidence is
 always shown in the trainee's own words. ``split`` cuts normalised text into clauses
 (the unit in which a stance is judged) and sentences.
@@ -48,6 +48,8 @@ def _build_table() -> dict[int, str]:
             table[code] = " "
     for code in [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF,
                  *range(0x202A, 0x202F), *range(0x2066, 0x206A)]:
+        table[code] = " "
+    for code in range(0xD800, 0xE000):  # lone surrogates (from JSON escapes)
         table[code] = " "
     table[0x0D] = "\n"
     for code in range(ord("A"), ord("Z") + 1):
@@ -147,9 +149,21 @@ def normalise(original: str) -> Normalised:
         else:  # a phrase changed length: convert character by character instead
             pieces = [(converter.convert(ch), a, b) for ch, a, b in _pieces(norm)]
             norm = _rebuild(pieces, original)
+    if _CJK_SPACE.search(norm.text):
+        norm = _drop_cjk_spaces(norm)
     if _NUMERAL.search(norm.text):
         norm = _numerals(norm)
     return norm
+
+
+# Spaces typed between Chinese characters (别 着 急) carry no meaning.
+_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff,。!?]) +(?=[\u3000-\u9fff,。!?])")
+
+
+def _drop_cjk_spaces(norm: Normalised) -> Normalised:
+    chars = _pieces(norm)
+    drop = {i for m in _CJK_SPACE.finditer(norm.text) for i in range(m.start(), m.end())}
+    return _rebuild([c for i, c in enumerate(chars) if i not in drop], norm.original)
 
 
 def _numerals(norm: Normalised) -> Normalised:

@@ -1,0 +1,1 @@
+"""Modal dialogs, each self-contained with its own bindings and CSS."""

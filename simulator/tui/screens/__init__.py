@@ -1,0 +1,1 @@
+"""The practice screens: home (library), briefing, conversation and debrief."""

@@ -1,0 +1,1 @@
+"""Widgets the practice screens are built from (no screen logic here)."""
