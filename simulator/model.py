@@ -170,6 +170,11 @@ class Scenario:
     #: Display name of the visitor; a template over ``vars``.
     visitor_name: str = "来访者"
     path: str = ""
+    #: Where each YAML node was written, for messages: (line, col), 1-based, keyed by its
+    #: path in the file, e.g. ``("steps", 2, "next", 0, "goto")``; a mapping value is keyed
+    #: at its key. Empty when the scenario was not loaded from YAML.
+    marks: dict[tuple[str | int, ...], tuple[int, int]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

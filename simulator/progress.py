@@ -80,6 +80,9 @@ class RecordedSession:
             raise
         return result
 
+    def attempt(self) -> Attempt:
+        return self.session.attempt()
+
     def close(self) -> Attempt:
         """End the attempt now (given up or out of time), scored on what was answered."""
         attempt = self.session.close()

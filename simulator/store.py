@@ -405,10 +405,25 @@ class Store:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         if app_id not in (0, APPLICATION_ID):
             raise StoreError(f"{self.paths.db} 不是本程序的数据库")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
+        if str(self._wal(conn)).lower() != "wal":
             raise StoreError(f"无法在数据目录启用预写日志（WAL）：{self.paths.data}")
         conn.execute("PRAGMA synchronous = FULL")
+
+    @staticmethod
+    def _wal(conn: sqlite3.Connection) -> str:
+        """Switch to WAL (persistent in the file). The switch does not wait on the busy
+        handler when another process is switching at the same moment, so retry here."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return mode
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         conn = self._conn
@@ -637,6 +652,21 @@ class Store:
                 (status, score, level, int(passed),
                  json.dumps({str(k): v for k, v in sections.items()}), now, sitting))
 
+    def exam_record(self, exam: str) -> tuple[list[SittingRecord], list[AttemptRecord],
+                                              dict[int, list[AnswerRecord]]]:
+        """Every sitting of an exam with its attempts and their answers, in bulk (reports)."""
+        sittings = self.sittings(exam=exam)
+        attempts = [_attempt(r) for r in self._query(
+            "SELECT a.* FROM attempts a JOIN sittings s ON s.id = a.sitting "
+            "WHERE s.exam = ? ORDER BY a.sitting, a.seq", (exam,))]
+        answers: dict[int, list[AnswerRecord]] = {}
+        for r in self._query(
+                "SELECT w.* FROM answers w JOIN attempts a ON a.id = w.attempt "
+                "JOIN sittings s ON s.id = a.sitting WHERE s.exam = ? ORDER BY w.attempt, w.idx",
+                (exam,)):
+            answers.setdefault(r["attempt"], []).append(_answer(r))
+        return sittings, attempts, answers
+
     # -- review and rescoring
 
     def overrides(self, attempt: int | None = None, exam: str | None = None) -> list[Override]:
@@ -707,7 +737,8 @@ class Store:
                 conn.execute(
                     f"UPDATE {table} SET score = ?, level = ?, sections = ?, review_score = ? "
                     "WHERE id = ?",
-                    (item.score, item.level, json.dumps({str(k): v for k, v in item.sections.items()}),
+                    (item.score, item.level,
+                     json.dumps({str(k): v for k, v in (item.sections or {}).items()}),
                      item.review_score, key))
                 if item.kind == "sitting":
                     conn.execute("UPDATE sittings SET passed = ? WHERE id = ?", (int(bool(item.passed)), key))

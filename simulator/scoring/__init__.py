@@ -3,7 +3,13 @@
 No I/O beyond reading the rubric files, and no Textual.
 """
 
-from simulator.scoring.detector import Catalogue, Detector, RubricError, default_detector, load_catalogue
+from simulator.scoring.detector import (
+    Catalogue,
+    Detector,
+    RubricError,
+    default_detector,
+    load_catalogue,
+)
 from simulator.scoring.patterns import PatternError
 from simulator.scoring.rubric import attempt_score, judge_step, section_profile, step_score
 

@@ -39,17 +39,7 @@ _NEGATION_WINDOW = 12
 
 # Words that contain a negator character but do not negate what follows.
 _LEXICALISED = re.compile(
-    "|".join(sorted("""
-    不过 不容易 不好意思 不少 不仅 不但 不断 不错 不管怎样 不管怎么样 不管怎么说 不久 不满 不服
-    不同意 不认可 不接受 不安 不便 不公 不幸 不然 不如 不止 不光 不只 不要紧 不客气 不用客气
-    不耐烦 不对劲 不舒服 不在少数 不一定 不清楚的地方 不论 无论 无非 无理取闹 无所谓 非常 非法
-    是非 并非只 除非 未来 没事 没关系 没问题 别人 特别 分别 区别 别的 差别 级别 类别 个别 告别
-    别处 别急 别着急 别担心 别客气 别激动 别生气 别上火 别害怕 别怕 别慌 别紧张 别难过 别灰心
-    不着急 不急 不要急 不要着急 不用急 不用着急 不要激动 不要担心 不用担心 不必担心 不用怕
-    不要怕 不用慌 不要慌 不要紧张 不要难过 不方便 不得已 不懂的 不明白的 不了解的 不清楚的
-    要不要 要不 是不是 能不能 可不可以 会不会 有没有 好不好 行不行 对不对 愿不愿意 需不需要 用不用
-    需要不需要 想不想 方不方便 肯不肯 在不在 可以不可以 清不清楚 知不知道 记没记 带没带 满不满意
-    """.split(), key=len, reverse=True))
+    "|".join(sorted(["不过", "不容易", "不好意思", "不少", "不仅", "不但", "不断", "不错", "不管怎样", "不管怎么样", "不管怎么说", "不久", "不满", "不服", "不同意", "不认可", "不接受", "不安", "不便", "不公", "不幸", "不然", "不如", "不止", "不光", "不只", "不要紧", "不客气", "不用客气", "不耐烦", "不对劲", "不舒服", "不在少数", "不一定", "不清楚的地方", "不论", "无论", "无非", "无理取闹", "无所谓", "非常", "非法", "是非", "并非只", "除非", "未来", "没事", "没关系", "没问题", "别人", "特别", "分别", "区别", "别的", "差别", "级别", "类别", "个别", "告别", "别处", "别急", "别着急", "别担心", "别客气", "别激动", "别生气", "别上火", "别害怕", "别怕", "别慌", "别紧张", "别难过", "别灰心", "不着急", "不急", "不要急", "不要着急", "不用急", "不用着急", "不要激动", "不要担心", "不用担心", "不必担心", "不用怕", "不要怕", "不用慌", "不要慌", "不要紧张", "不要难过", "不方便", "不得已", "不懂的", "不明白的", "不了解的", "不清楚的", "要不要", "要不", "是不是", "能不能", "可不可以", "会不会", "有没有", "好不好", "行不行", "对不对", "愿不愿意", "需不需要", "用不用", "需要不需要", "想不想", "方不方便", "肯不肯", "在不在", "可以不可以", "清不清楚", "知不知道", "记没记", "带没带", "满不满意"], key=len, reverse=True))
 )
 _NEGATOR = re.compile("没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
 
@@ -143,6 +133,31 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     return _REJECTION.search(after) is not None or _REJECTION.search(sentence_before) is not None
 
 
+_SPECIAL = re.compile(r"[()@…#]")
+
+
+def _trie_regex(words: set[str]) -> str:
+    """One regex for a set of literal phrases, longest match first, as a prefix tree."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        end = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            return f"(?:{body})?"
+        return body
+
+    return build(trie)
+
+
 def _split_top(source: str) -> list[str]:
     """Split on ``|`` outside parentheses."""
     parts, depth, current = [], 0, []
@@ -174,14 +189,34 @@ class Lexicon:
         self._compiled: dict[str, re.Pattern[str]] = {}
 
     def regex(self, source: str, depth: int = 0) -> str:
-        """Regex source for one part (``A|B|@set|保证…解决|还有什么(要|想)?说``)."""
+        """Regex source for one part (``A|B|@set|保证…解决|还有什么(要|想)?说``).
+
+        Plain phrases are merged into a prefix tree (``不(?:归(?:我们管)?|管)``): the
+        regex engine then tries each character once instead of every phrase in turn.
+        """
         if depth > 6:
             raise PatternError(f"同义词集合或括号嵌套过深：{source}")
-        alternatives = _split_top(str(source))
-        if not all(a.strip() for a in alternatives):
+        alternatives = [a.strip() for a in _split_top(str(source))]
+        if not all(alternatives):
             raise PatternError(f"短语“{source}”中有空的备选项（多余的“|”）")
-        sources = {self._sequence(a.strip(), depth) for a in alternatives}
-        return "|".join(sorted(sources, key=len, reverse=True))
+        literals: set[str] = set()
+        others: set[str] = set()
+        for alt in alternatives:
+            if alt.startswith("@") and re.fullmatch(r"@[A-Za-z_][A-Za-z0-9_]*", alt):
+                words = self.sets.get(alt[1:])
+                if words is None:
+                    raise PatternError(f"未定义的同义词集合 {alt}")
+                if all(not _SPECIAL.search(w) for w in words):
+                    literals.update(w.lower() for w in words)
+                    continue
+            if _SPECIAL.search(alt):
+                others.add(self._sequence(alt, depth))
+            else:
+                literals.add(alt.lower())
+        branches = sorted(others, key=len, reverse=True)
+        if literals:
+            branches.append(_trie_regex(literals))
+        return "|".join(branches)
 
     def _sequence(self, alt: str, depth: int) -> str:
         out: list[str] = []
@@ -205,9 +240,7 @@ class Lexicon:
                 name = match.group(1)
                 if name not in self.sets:
                     raise PatternError(f"未定义的同义词集合 @{name}")
-                inner = sorted((self.regex(w, depth + 1) for w in self.sets[name]), key=len,
-                               reverse=True)
-                out.append("(?:" + "|".join(inner) + ")")
+                out.append(f"(?:{self.regex('|'.join(self.sets[name]), depth + 1)})")
                 i += match.end()
                 continue
             if ch == "…":
@@ -238,9 +271,12 @@ class Rule:
     exclude_scope: str = "clause"  # where an exclusion is looked for
 
     def hits(self, ctx: Context) -> list[Hit]:
-        found = [[s for s in ctx.find(p) if self._counts(ctx, s)] for p in self.parts]
-        if not all(found):
-            return []
+        found = []
+        for part in self.parts:
+            spans = [s for s in ctx.find(part) if self._counts(ctx, s)]
+            if not spans:
+                return []
+            found.append(spans)
         if len(self.parts) == 1:
             return [Hit((span,)) for span in found[0]]
         hits = []
@@ -279,15 +315,12 @@ class Matcher:
     """A criterion's compiled detector: any rule hitting makes it present."""
 
     rules: tuple[Rule, ...]
-    prefilter: re.Pattern[str]
     exclude: re.Pattern[str] | None = None
     suppressed_by: tuple[str, ...] = ()
     exclude_scope: str = "clause"
 
     def find(self, ctx: Context) -> list[tuple[int, int]]:
         """Spans (normalised) that show the criterion, or [] when it is absent."""
-        if not self.prefilter.search(ctx.text):
-            return []
         spans: list[tuple[int, int]] = []
         for rule in self.rules:
             for hit in rule.hits(ctx):
@@ -339,8 +372,7 @@ def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Match
     suppressed = spec.get("suppressed_by") or []
     if not isinstance(suppressed, list) or not all(isinstance(s, str) for s in suppressed):
         raise PatternError("suppressed_by 应为评分标准编号列表", f"{where}.suppressed_by")
-    prefilter = re.compile("|".join(f"(?:{p.pattern})" for r in rules for p in r.parts[:1]))
-    return Matcher(rules, prefilter, exclude, tuple(suppressed), _scope(spec, "not_scope", where))
+    return Matcher(rules, exclude, tuple(suppressed), _scope(spec, "not_scope", where))
 
 
 def _alternation(value: Any, lexicon: Lexicon, where: str) -> re.Pattern[str] | None:

@@ -130,7 +130,7 @@ def _pieces(norm: Normalised) -> list[tuple[str, int, int]]:
     """The normalised text as one piece per character, with original spans."""
     if norm.starts is None or norm.ends is None:
         return [(ch, i, i + 1) for i, ch in enumerate(norm.text)]
-    return list(zip(norm.text, norm.starts, norm.ends))
+    return list(zip(norm.text, norm.starts, norm.ends, strict=True))
 
 
 def normalise(original: str) -> Normalised:

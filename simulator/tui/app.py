@@ -1,0 +1,284 @@
+"""The practice app: screens, navigation, background loading and the one error handler.
+
+Start-up is a budget: only the home screen is imported before the first paint; the
+scenario library and the detector (rubrics, OpenCC) load in worker threads right after
+it. Every answered step and every ended attempt passes through ``StepScored`` /
+``AttemptEnded`` here, where an optional ``recorder`` (the store) persists it.
+``mode`` is ``practice`` (feedback and hints) or ``exam`` (neither).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from simulator.data import builtin_dir
+from simulator.tui.commands import ScenarioCommands
+from simulator.tui.library import Library, load_library
+from simulator.tui.messages import (
+    AttemptEnded,
+    GoHome,
+    OpenBriefing,
+    OpenDebrief,
+    Retry,
+    StartConversation,
+    StepScored,
+)
+from simulator.tui.screens.home import HomeScreen
+
+if TYPE_CHECKING:
+    from simulator.engine import Session
+    from simulator.model import Attempt, Scenario, StepResult
+    from simulator.scoring import Catalogue, Detector
+
+#: Set to a file path: the app appends ``paint <time>`` at its first paint and
+#: ``library <time>`` once the library is listed, then exits (bench/startup.py).
+BENCH_ENV = "SIMULATOR_BENCH_PAINT"
+
+_ERROR_TITLES = {
+    "scoring": "评分出错",
+    "library": "载入场景库出错",
+    "detector": "载入评分标准出错",
+    "prepare": "准备场景出错",
+}
+
+
+class Recorder(Protocol):
+    """What a store implements to persist practice (see ``StepScored``/``AttemptEnded``)."""
+
+    def step_scored(self, session: Session, result: StepResult) -> None: ...
+
+    def attempt_ended(self, session: Session, attempt: Attempt, abandoned: bool) -> None: ...
+
+
+class SimulatorApp(App[int]):
+    """信访接待模拟训练: library -> briefing -> conversation -> debrief."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "信访接待模拟训练"
+    COMMANDS = App.COMMANDS | {ScenarioCommands}
+    #: Screens get ``-narrow`` below 100 columns (app.tcss tightens the layout there).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "帮助"),
+        Binding("ctrl+t", "toggle_theme", "切换主题"),
+        Binding("ctrl+p", "command_palette", "命令面板", show=False, priority=True),
+        Binding("ctrl+q", "quit", "退出", priority=True),
+        Binding("ctrl+c", "help_quit", show=False, system=True),
+    ]
+
+    def __init__(
+        self,
+        scenario_dirs: Iterable[Path] | None = None,
+        data_dir: str | None = None,
+        mode: str = "practice",
+        detector: Detector | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        super().__init__()
+        self.scenario_dirs: Sequence[Path] = list(scenario_dirs or [builtin_dir("scenarios")])
+        self.data_dir = data_dir
+        self.mode = mode
+        self.recorder = recorder
+        self.library: Library | None = None
+        self._detector = detector
+        self._detector_error: BaseException | None = None
+        self._detector_ready = threading.Event()
+        if detector is not None:
+            self._detector_ready.set()
+
+    # -- start-up ----------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return HomeScreen()
+
+    def on_ready(self) -> None:
+        """First paint is on screen: mark it for the bench, then load in the background."""
+        self._bench_mark("paint")
+        self.load_library()
+        if self._detector is None:
+            self.load_detector()
+
+    def _bench_mark(self, what: str) -> None:
+        path = os.environ.get(BENCH_ENV)
+        if path:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(f"{what} {time.time():.6f}\n")
+            if what == "library":
+                self.exit(0)
+
+    @work(thread=True, group="library", exit_on_error=False)
+    def load_library(self) -> None:
+        library = load_library(self.scenario_dirs)
+        self.call_from_thread(self._library_loaded, library)
+
+    def _library_loaded(self, library: Library) -> None:
+        self.library = library
+        home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+        if home is not None:
+            home.show_library(library)
+        if library.broken:
+            self.notify("\n".join(library.broken[:5]), severity="warning", timeout=10,
+                        title=f"有 {len(library.broken)} 个场景文件无法载入")
+        self.call_after_refresh(self._bench_mark, "library")
+
+    @work(thread=True, group="detector", exit_on_error=False)
+    def load_detector(self) -> None:
+        try:
+            from simulator.scoring import default_detector
+
+            self._detector = default_detector()
+        except BaseException as error:
+            self._detector_error = error
+            raise
+        finally:
+            self._detector_ready.set()
+
+    def detector(self) -> Detector:
+        """The detector, waiting for the start-up load; call only from a worker thread."""
+        self._detector_ready.wait()
+        if self._detector is None:
+            raise RuntimeError(f"评分标准没有载入：{self._detector_error}")
+        return self._detector
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The criteria catalogue (available once a session exists)."""
+        assert self._detector is not None
+        return self._detector.catalogue
+
+    def new_session(self, scenario: Scenario) -> Session:
+        """A fresh session for ``scenario``; blocks until the detector is loaded."""
+        from simulator.engine import Session
+
+        return Session(scenario, detector=self.detector())
+
+    # -- errors: the one place ---------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_error(_ERROR_TITLES.get(event.worker.group, "出错了"), event.worker.error)
+
+    def report_error(self, title: str, error: BaseException | None) -> None:
+        """Tell the trainee what went wrong, in Chinese, without a traceback."""
+        detail = str(error) if error is not None else ""
+        if error is not None and not any("\u4e00" <= ch <= "\u9fff" for ch in detail):
+            detail = f"内部错误（{type(error).__name__}）{'：' + detail if detail else ''}"
+        self.notify(detail or "未知错误", title=title, severity="error", timeout=10)
+
+    # -- navigation --------------------------------------------------------------------
+
+    def _home(self) -> HomeScreen:
+        while not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        return self.screen
+
+    def start_scenario(self, scenario_id: str) -> None:
+        """Open a scenario's briefing from anywhere, asking first if a visit is under way."""
+        from simulator.tui.screens.conversation import ConversationScreen
+
+        screen = self.screen
+        if isinstance(screen, ConversationScreen) and not screen.session.finished:
+            from simulator.tui.dialogs.confirm import ConfirmAbandon
+
+            def decided(abandon: bool | None) -> None:
+                if abandon:
+                    screen.abandon()
+                    self.post_message(OpenBriefing(scenario_id))
+
+            self.push_screen(ConfirmAbandon(), decided)
+        else:
+            self.post_message(OpenBriefing(scenario_id))
+
+    def on_open_briefing(self, message: OpenBriefing) -> None:
+        from simulator.tui.screens.briefing import BriefingScreen
+
+        scenario = self.library.get(message.scenario_id) if self.library else None
+        if scenario is None:
+            self.notify(f"找不到场景：{message.scenario_id}", severity="error")
+            return
+        self._home()
+        self.push_screen(BriefingScreen(scenario))
+
+    def on_start_conversation(self, message: StartConversation) -> None:
+        from simulator.tui.screens.conversation import ConversationScreen
+
+        self.switch_screen(ConversationScreen(message.session, mode=self.mode))
+
+    def on_open_debrief(self, message: OpenDebrief) -> None:
+        from simulator.tui.screens.debrief import DebriefScreen
+
+        catalogue = self.catalogue
+        self.switch_screen(DebriefScreen(message.session, message.attempt, message.turns,
+                                         catalogue.criteria, catalogue.sections))
+
+    def on_retry(self, message: Retry) -> None:
+        from simulator.tui.screens.conversation import ConversationScreen
+
+        scenario = self.library.get(message.scenario_id) if self.library else None
+        if scenario is None:
+            return
+        self.switch_screen(ConversationScreen(self.new_session(scenario), mode=self.mode))
+
+    def on_go_home(self, message: GoHome) -> None:
+        self._home().query_one("#filter").focus()
+
+    # -- hooks for the store ------------------------------------------------------------
+
+    def on_step_scored(self, message: StepScored) -> None:
+        if self.recorder is not None:
+            self._record(self.recorder.step_scored, message.session, message.result)
+
+    def on_attempt_ended(self, message: AttemptEnded) -> None:
+        if self.recorder is not None:
+            self._record(self.recorder.attempt_ended, message.session, message.attempt,
+                         message.abandoned)
+
+    def _record(self, call, *args) -> None:
+        try:
+            call(*args)
+        except Exception as error:
+            self.report_error("保存练习记录出错", error)
+
+    # -- app-wide actions ---------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from simulator.tui.dialogs.help import HelpDialog
+
+        if not isinstance(self.screen, HelpDialog):
+            self.push_screen(HelpDialog())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_help_quit(self) -> None:
+        self.notify("按 Ctrl+Q 退出。", title="退出")
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder="输入场景名称或命令……",
+                                            id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("切换主题", "在深色和浅色主题之间切换（Ctrl+T）", self.action_toggle_theme)
+        yield SystemCommand("帮助", "按键说明和评分方法（F1）", self.action_help)
+        yield SystemCommand("退出", "退出训练程序（Ctrl+Q）", self.action_quit)
+
+
+def run_app(data_dir: str | None = None) -> int:
+    """Run the TUI until the trainee quits; the process exit code."""
+    app = SimulatorApp(data_dir=data_dir)
+    app.run()
+    return app.return_code or 0

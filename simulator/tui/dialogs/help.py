@@ -1,0 +1,79 @@
+"""Help (F1): the key bindings of every screen and how answers are scored."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+HELP = """\
+## 按键
+
+| 按键 | 作用 |
+|---|---|
+| F1 | 打开或关闭本帮助 |
+| Ctrl+P | 命令面板：按名称开始任一场景、切换主题 |
+| Ctrl+T | 切换浅色／深色主题 |
+| Ctrl+Q | 退出 |
+
+**场景库**：直接打字即可筛选；↑↓ 选择场景；Enter 阅读接待简报；Esc 清除筛选。
+
+**接待简报**：Enter 开始接待；Esc 返回场景库。
+
+**接待对话**：在底部输入框写下你要说的话，Enter 提交；选择题按数字键 1–9，\
+或用 ↑↓ 加 Enter；F2 显示或隐藏本步提示；Esc 放弃本次练习（会先确认）。
+
+**讲评**：R 再练一次；Esc 返回场景库。鼠标可以点选列表、按钮和底部按键。
+
+## 评分怎么算
+
+- 每一步都列出了**要做到的要点**（如体谅情绪、请对方坐下慢慢说）和**要避免的做法**\
+（如贴标签、随口许诺）。每个要点都对应接待工作指引的一个部分（§1–§7）。
+- 系统在你的回答里找出每个要点的**证据**（原话片段），点评里会高亮标出。
+- 本步得分 = 做到的要点所占的权重比例 × 100，再减去每个要避免的做法的扣分，\
+限定在 0–100 分之间。
+- 总分是各步得分的加权平均；有些不理想的结局会给总分设上限。
+- 等级：90 分以上优秀，75 分以上良好，60 分以上合格，其余为需改进。
+- 讲评中的“按指引各部分的表现”把所有步骤按 §1–§7 汇总，帮你找出薄弱的环节。
+- 你的回答还会影响来访者的情绪和信任（右侧的指示条），进而决定对话走向和结局。
+"""
+
+
+class HelpDialog(ModalScreen[None]):
+    """Key bindings and scoring rules; Esc, F1 or Q closes it."""
+
+    BINDINGS = [Binding("escape,f1,q", "close", "关闭帮助")]
+
+    DEFAULT_CSS = """
+    HelpDialog {
+        align: center middle;
+        background: $background 60%;
+        & > Vertical {
+            width: 90;
+            max-width: 95%;
+            height: 90%;
+            border: thick $accent;
+            border-title-color: $accent;
+            background: $surface;
+            padding: 0 1;
+        }
+        & #help-scroll { height: 1fr; }
+        & Markdown { padding: 0; margin: 0; }
+        & #help-footer { height: 1; color: $text-muted; text-align: center; }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "帮助"
+            with VerticalScroll(id="help-scroll"):
+                yield Markdown(HELP, id="help-text")
+            yield Static("按 Esc 或 F1 关闭", id="help-footer")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-scroll").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,74 @@
+"""The home screen's pieces: the scenario list and the details of the highlighted one."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from simulator.model import Scenario
+
+
+def stars(difficulty: int) -> str:
+    level = max(1, min(5, difficulty))
+    return "★" * level + "☆" * (5 - level)
+
+
+def summary_line(scenario: Scenario) -> str:
+    parts = [scenario.category]
+    if scenario.situations:
+        parts.append("、".join(scenario.situations))
+    parts += [f"难度 {stars(scenario.difficulty)}", f"约 {scenario.minutes} 分钟"]
+    return " · ".join(parts)
+
+
+class ScenarioList(OptionList):
+    """One two-line entry per scenario: title, then category · situations · difficulty · minutes."""
+
+    DEFAULT_CSS = """
+    ScenarioList { height: 1fr; border: round $primary; }
+    ScenarioList:focus { border: round $accent; }
+    """
+
+    def show(self, scenarios: list[Scenario]) -> None:
+        """Replace the entries, keeping the highlighted scenario when it is still listed."""
+        current = self.highlighted_option.id if self.highlighted_option else None
+        self.set_options(
+            Option(Content.assemble((s.title, "bold"), "\n", (summary_line(s), "$text-muted")), id=s.id)
+            for s in scenarios
+        )
+        ids = [s.id for s in scenarios]
+        self.highlighted = ids.index(current) if current in ids else (0 if ids else None)
+
+
+class ScenarioDetails(VerticalScroll):
+    """Title, facts and description of the highlighted scenario."""
+
+    DEFAULT_CSS = """
+    ScenarioDetails {
+        border: round $secondary;
+        border-title-color: $secondary;
+        padding: 0 1;
+        & > Static { height: auto; }
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.border_title = "场景介绍"
+
+    def compose(self):
+        yield Static(id="details-text")
+
+    def show(self, scenario: Scenario | None, empty: str = "") -> None:
+        text = self.query_one("#details-text", Static)
+        if scenario is None:
+            text.update(Content.styled(empty, "$text-muted"))
+            return
+        facts = [("类别", scenario.category), ("情形", "、".join(scenario.situations) or "—"),
+                 ("难度", stars(scenario.difficulty)), ("时长", f"约 {scenario.minutes} 分钟")]
+        lines = [Content.styled(scenario.title, "bold $accent"), Content("")]
+        lines += [Content.assemble((f"{k}：", "$text-muted"), v) for k, v in facts]
+        lines += [Content(""), Content(scenario.description or "（暂无介绍）"), Content(""),
+                  Content.styled("按 Enter 阅读接待简报。", "$text-muted")]
+        text.update(Content("\n").join(lines))
