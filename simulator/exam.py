@@ -11,6 +11,7 @@ answered. Feedback stays hidden until the end: the screens show no verdicts whil
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import random
 import time
@@ -19,7 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.model import Scenario, StepResult, level_for
+from simulator import loader
+from simulator.data import builtin_dir
+from simulator.loader import Problem
+from simulator.model import CATEGORIES, Scenario, StepResult, level_for
 from simulator.progress import RecordedSession, resume, start
 from simulator.store import AnswerRecord, AttemptRecord, SittingRecord, Store, StoreError
 
@@ -60,7 +64,7 @@ class Exam:
 
 def exam_seed(exam_id: str, trainee: str) -> int:
     """The draw's seed for one trainee: stable across runs and machines."""
-    return int.from_bytes(hashlib.sha256(f"{exam_id}\0{trainee}".encode()).digest()[:8], "big")
+    return int.from_bytes(hashlib.sha256(f"{exam_id}\0{trainee}".encode()).digest()[:6], "big")
 
 
 def plan_for(exam: Exam, seed: int, library: Mapping[str, Scenario]) -> tuple[str, ...]:
@@ -265,6 +269,162 @@ def _restore(run: ExamRun) -> None:
         run._close(status="finished")
         return
     run.check_time()
+
+
+# ---------------------------------------------------------------- definitions (YAML)
+
+EXAM_KEYS = ("id", "title", "description", "scenarios", "draw", "time_limit", "pass_mark",
+             "attempts", "feedback")
+DRAW_KEYS = ("pool", "count")
+POOL_KEYS = ("category", "situation")
+
+
+def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
+    """The file's node tree with positions, through the scenario loader's safe machinery."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, 1, 1, "error", f"无法读取文件：{exc.strerror or exc}")]
+    if len(data) > loader.MAX_BYTES:
+        return None, [Problem(name, 1, 1, "error", "文件太大：考试文件不能超过 1 MiB")]
+    problems: list[Problem] = []
+    text = loader._decode(data, name, problems)
+    if text is None:
+        return None, problems
+    text = text.removeprefix("\ufeff")
+    bad = loader._CONTROL.search(text)
+    if bad:
+        line, col = loader._position(text, bad.start())
+        return None, [Problem(name, line, col, "error",
+                              f"文件中有不可见的控制字符 U+{ord(bad.group()):04X}，请删除")]
+    root = loader.compose(text, lambda line, col, msg: problems.append(
+        Problem(name, line, col, "error", msg)))
+    return root, problems
+
+
+def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
+              ) -> tuple[Exam | None, list[Problem]]:
+    """Read one exam file; every problem as ``path:line:col``. None when there is an error.
+
+    ``library``: the scenarios the exam may use (default: the built-in ones); unknown ids
+    and pools too small for their draw are errors.
+    """
+    path = Path(path)
+    root, problems = _read_yaml(path)
+    if root is None:
+        return None, problems
+    if library is None:
+        from simulator.progress import scenario_library
+
+        library = scenario_library()
+    b = loader._Builder(str(path), catalogue=None)
+    b.problems = problems
+    if root.kind != "map":
+        b.error(root, "考试文件应为一个映射（id、title、scenarios……）")
+        return None, problems
+    f = b.entries(root, (), EXAM_KEYS)
+    for key in ("id", "title", "time_limit", "pass_mark"):
+        if key not in f:
+            b.error(root, f"考试缺少必填的键 {key}")
+    exam_id = b.ident(f.get("id"), ("id",), loader.SCENARIO_ID, "考试 id")
+    if "id" in f and exam_id and exam_id != path.stem:
+        b.error(f["id"], f"考试 id “{exam_id}” 应与文件名 {path.stem} 一致")
+    fixed: list[str] = []
+    for i, node in enumerate(b.items(f["scenarios"], ("scenarios",)) if "scenarios" in f else []):
+        sid = b.text(node, ("scenarios", i))
+        if sid not in library:
+            close = difflib.get_close_matches(sid, list(library), n=1, cutoff=0.6)
+            b.error(node, f"未知的场景 id “{sid}”" + (f"，是不是 {close[0]}？" if close else ""))
+        elif sid in fixed:
+            b.error(node, f"场景 {sid} 重复出现")
+        else:
+            fixed.append(sid)
+    draws: list[Draw] = []
+    short = False
+    for i, node in enumerate(b.items(f["draw"], ("draw",)) if "draw" in f else []):
+        where = ("draw", i)
+        d = b.entries(node, where, DRAW_KEYS)
+        if node.kind == "map" and ("pool" not in d or "count" not in d):
+            b.error(node, "每项抽题都要有 pool（题库范围）和 count（抽几个）")
+            continue
+        if node.kind != "map":
+            continue
+        pool = b.entries(d["pool"], (*where, "pool"), POOL_KEYS)
+        if d["pool"].kind == "map" and not d["pool"].value:
+            b.error(d["pool"], "pool 至少要写 category（类别）或 situation（情形）之一")
+            continue
+        category = b.choice(pool["category"], (*where, "pool", "category"), CATEGORIES,
+                            "") if "category" in pool else None
+        situation = b.text(pool["situation"], (*where, "pool", "situation")) if "situation" in pool else None
+        draw = Draw(b.integer(d["count"], (*where, "count"), 1, 50, 1), category or None, situation)
+        available = [sid for sid, s in library.items() if draw.matches(s) and sid not in fixed]
+        if len(available) < draw.count:
+            b.error(node, f"要从{draw.describe()}中抽取 {draw.count} 个场景，"
+                          f"但固定场景之外只有 {len(available)} 个")
+            short = True
+        draws.append(draw)
+    pooled = {sid for d in draws for sid, s in library.items() if d.matches(s) and sid not in fixed}
+    if draws and not short and len(pooled) < sum(d.count for d in draws):
+        b.error(f["draw"], f"各项抽题合计要抽 {sum(d.count for d in draws)} 个场景，"
+                           f"但可抽的只有 {len(pooled)} 个")
+    if not fixed and not draws and not any(p.severity == "error" for p in problems):
+        b.error(root, "考试至少要有一个场景（scenarios 或 draw）")
+    exam = Exam(
+        id=exam_id,
+        title=b.text(f.get("title"), ("title",)),
+        description=b.text(f.get("description"), ("description",)),
+        scenarios=tuple(fixed),
+        draw=tuple(draws),
+        time_limit=b.integer(f.get("time_limit"), ("time_limit",), 1, 600, 60),
+        pass_mark=_pass_mark(b, f.get("pass_mark")),
+        attempts=b.integer(f.get("attempts"), ("attempts",), 1, 10, 1),
+        feedback=b.choice(f.get("feedback"), ("feedback",), FEEDBACK, FEEDBACK[0]),
+        path=str(path),
+    )
+    problems.sort(key=lambda p: (p.line, p.col))
+    return (None if any(p.severity == "error" for p in problems) else exam), problems
+
+
+def _pass_mark(b: Any, node: Any) -> float:
+    if node is None:
+        return 60.0
+    value = b.value(node, ("pass_mark",))
+    if type(value) not in (int, float) or not 0 <= value <= 100:
+        b.error(node, f"pass_mark 应为 0 到 100 的数，这里是“{node.value}”")
+        return 60.0
+    return float(value)
+
+
+def validate_exam(path: str | Path, library: Mapping[str, Scenario] | None = None) -> list[Problem]:
+    """Every problem of one exam file (for ``simulator validate``)."""
+    return load_exam(path, library)[1]
+
+
+def is_exam_file(path: str | Path) -> bool:
+    """An exam definition is a YAML file in a folder named ``exams``."""
+    path = Path(path)
+    return path.parent.name == "exams" and path.suffix in (".yaml", ".yml")
+
+
+def exam_dirs(paths: Any) -> list[Path]:
+    """Where exams are looked up by id: the data folder's ``exams/``, then the built-in ones."""
+    return [paths.exams, builtin_dir("exams")]
+
+
+def list_exams(folders: list[Path], library: Mapping[str, Scenario]
+               ) -> list[tuple[Path, Exam | None, list[Problem]]]:
+    """Every exam file in ``folders`` (first folder wins for an id), loaded, with its problems."""
+    seen: set[str] = set()
+    out = []
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.yaml")):
+            if path.stem in seen:
+                continue
+            seen.add(path.stem)
+            exam, problems = load_exam(path, library)
+            out.append((path, exam, problems))
+    return out
 
 
 def find_exam(arg: str, exam_dirs: list[Path]) -> Path:

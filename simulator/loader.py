@@ -23,6 +23,7 @@ later checks can point at the right line too.
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -122,6 +123,9 @@ _SYNTAX = {
 }
 
 
+Severity = Literal["error", "warning"]
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong (``error``) or suspicious (``warning``) in a file, with its position."""
@@ -129,29 +133,41 @@ class Problem:
     path: str
     line: int
     col: int
-    severity: Literal["error", "warning"]
+    severity: Severity
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        message = " ".join(self.message.split("\n"))
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {message}"
 
 
-class Node:
-    """A composed YAML node: ``kind`` is scalar, seq or map; a map's value is (key, value) pairs."""
+class Scalar:
+    """A composed scalar; ``plain`` scalars get their type from their text (YAML 1.1)."""
 
-    __slots__ = ("kind", "tag", "value", "line", "col", "plain", "size", "height", "open")
+    __slots__ = ("tag", "value", "line", "col", "plain")
+    kind = "scalar"
+    size = 1  # nodes, aliases expanded
+    height = 1
+    open = False
 
-    def __init__(self, kind: str, tag: str | None, value: Any, line: int, col: int,
-                 plain: bool = False) -> None:
-        self.kind = kind
-        self.tag = tag
-        self.value = value
-        self.line = line
-        self.col = col
-        self.plain = plain  # a plain scalar: its type is resolved from its text
-        self.size = 1  # nodes under this one, aliases expanded
-        self.height = 1
-        self.open = kind != "scalar"
+    def __init__(self, tag: str | None, value: str, line: int, col: int, plain: bool) -> None:
+        self.tag, self.value, self.line, self.col, self.plain = tag, value, line, col, plain
+
+
+class Collection:
+    """A composed ``seq`` (value: list of nodes) or ``map`` (value: list of (key, value))."""
+
+    __slots__ = ("kind", "tag", "value", "line", "col", "size", "height", "open")
+    plain = False
+
+    def __init__(self, kind: str, tag: str | None, line: int, col: int, stamp: int) -> None:
+        self.kind, self.tag, self.value, self.line, self.col = kind, tag, [], line, col
+        self.size = stamp  # the node count when it opened, until it closes
+        self.height = 2  # it holds scalars, until its children say more
+        self.open = True
+
+
+Node = Scalar | Collection
 
 
 class _Refused(Exception):
@@ -167,7 +183,9 @@ def load_scenario(path: str | Path, *, catalogue: Any = None,
     """Load one scenario file. ``strict``: no scenario when any error was found.
 
     With ``strict=False`` a best-effort scenario is returned whenever the file is a YAML
-    mapping, so ``simulator validate`` can go on to check what did load.
+    mapping, so ``simulator validate`` can go on to check what did load; such a scenario
+    is for checking only, never for playing (a step that is not a mapping stands as a
+    placeholder with an empty id, so list indexes still match the file).
     ``catalogue`` compiles local criteria (default: the built-in one, loaded on demand).
     """
     name = str(path)
@@ -209,12 +227,21 @@ def load_scenario_text(data: str | bytes, path: str = "<text>", *, catalogue: An
     def report(line: int, col: int, message: str) -> None:
         problems.append(Problem(path, line, col, "error", message))
 
-    root = compose(text, report)
-    if root is None:
-        return None, problems
-    builder = _Builder(path, catalogue)
-    builder.problems = problems
-    scenario = builder.scenario(root)
+    # The node tree holds no cycles (recursive aliases are refused), so the cyclic garbage
+    # collector has nothing to find in it; left on, it would rescan the growing tree over
+    # and over while it is built, which triples the time a file takes.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        root = compose(text, report)
+        if root is None:
+            return None, problems
+        builder = _Builder(path, catalogue)
+        builder.problems = problems
+        scenario = builder.scenario(root)
+    finally:
+        if collecting:
+            gc.enable()
     problems.sort(key=lambda p: (p.line, p.col))
     if strict and any(p.severity == "error" for p in problems):
         return None, problems
@@ -280,7 +307,8 @@ def compose(text: str, report: Callable[[int, int, str], None]) -> Node | None:
                else _syntax_message(exc))
     except yaml.YAMLError as exc:  # a reader error: position is an offset in the text
         position = getattr(exc, "position", 0) or 0
-        report(*_position(text, min(position, len(text))), f"YAML 无法读取：{exc}")
+        report(*_position(text, min(position, len(text))),
+               f"YAML 无法读取：{getattr(exc, 'reason', None) or type(exc).__name__}")
     finally:
         parser.dispose()
     return None
@@ -295,52 +323,56 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
 
 
 def _compose_events(get_event: Callable[[], Any], report: Callable[[int, int, str], None]) -> Node | None:
-    stack: list[Node] = []  # open collections
+    stack: list[Collection] = []  # open collections
     anchors: dict[str, Node] = {}
     root: Node | None = None
-    total = 0
+    total = 0  # nodes so far, aliases expanded
     documents = 0
+    tags = _TAGS
     while True:
         event = get_event()
         cls = type(event)
-        if cls is ScalarEvent or cls is SequenceStartEvent or cls is MappingStartEvent:
+        if cls is ScalarEvent:
             mark = event.start_mark
-            line, col = mark.line + 1, mark.column + 1
             tag = event.tag
-            if tag not in _TAGS:
-                report(line, col, f"不支持的标签 {tag}：场景文件只能用普通的 YAML 值"
-                                  "（出于安全考虑，带标签的对象不会被执行）")
-            if cls is ScalarEvent:
-                node = Node("scalar", tag, event.value, line, col, event.implicit[0])
-            else:
-                node = Node("seq" if cls is SequenceStartEvent else "map", tag, [], line, col)
-            if event.anchor is not None:
-                anchors[event.anchor] = node
+            node: Node = Scalar(tag, event.value, mark.line + 1, mark.column + 1, event.implicit[0])
             total += 1
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            mark = event.start_mark
+            tag = event.tag
+            total += 1
+            node = Collection("map" if cls is MappingStartEvent else "seq", tag, mark.line + 1,
+                              mark.column + 1, total)
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            done = stack.pop()
+            done.open = False
+            done.size = total - done.size + 1
+            if cls is MappingEndEvent:
+                children = done.value
+                done.value = list(zip(children[::2], children[1::2], strict=True))
+            if stack and stack[-1].height <= done.height:
+                stack[-1].height = done.height + 1
+            continue
         elif cls is AliasEvent:
             mark = event.start_mark
-            node = anchors.get(event.anchor)
-            if node is None:
+            found = anchors.get(event.anchor)
+            if found is None:
                 raise _Refused(mark.line + 1, mark.column + 1, f"未定义的别名 *{event.anchor}")
-            if node.open:
+            if found.open:
                 raise _Refused(mark.line + 1, mark.column + 1,
                                f"别名 *{event.anchor} 引用了包含它自己的节点（递归别名）")
-            total += node.size
-            if len(stack) + node.height > MAX_DEPTH:
+            if len(stack) + found.height > MAX_DEPTH:
                 raise _Refused(mark.line + 1, mark.column + 1,
                                f"嵌套层级过深（展开别名后超过 {MAX_DEPTH} 层）")
-        elif cls is SequenceEndEvent or cls is MappingEndEvent:
-            node = stack.pop()
-            node.open = False
-            children = node.value
-            if cls is MappingEndEvent:
-                node.value = list(zip(children[::2], children[1::2], strict=True))
-            size, height = 1, 0
-            for child in children:
-                size += child.size
-                if child.height > height:
-                    height = child.height
-            node.size, node.height = size, height + 1
+            total += found.size
+            if total > MAX_NODES:
+                raise _Refused(mark.line + 1, mark.column + 1,
+                               f"节点过多（别名展开后超过 {MAX_NODES} 个），疑似“别名炸弹”，已拒绝")
+            if stack:
+                parent = stack[-1]
+                parent.value.append(found)
+                if parent.height <= found.height:
+                    parent.height = found.height + 1
             continue
         elif cls is DocumentStartEvent:
             documents += 1
@@ -354,6 +386,12 @@ def _compose_events(get_event: Callable[[], Any], report: Callable[[int, int, st
             break
         else:
             continue
+        # A new scalar or collection.
+        if tag is not None and tag not in tags:
+            report(node.line, node.col, f"不支持的标签 {tag}：场景文件只能用普通的 YAML 值"
+                                        "（出于安全考虑，带标签的对象不会被执行）")
+        if event.anchor is not None:
+            anchors[event.anchor] = node
         if total > MAX_NODES:
             raise _Refused(node.line, node.col,
                            f"节点过多（别名展开后超过 {MAX_NODES} 个），疑似“别名炸弹”，已拒绝")
@@ -361,8 +399,8 @@ def _compose_events(get_event: Callable[[], Any], report: Callable[[int, int, st
             stack[-1].value.append(node)
         else:
             root = node
-        if node.open:
-            stack.append(node)
+        if cls is not ScalarEvent:
+            stack.append(node)  # type: ignore[arg-type]
             if len(stack) > MAX_DEPTH:
                 raise _Refused(node.line, node.col, f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
     if root is None:
@@ -573,8 +611,8 @@ class _Builder:
             id=self.ident(f.get("id"), ("id",), SCENARIO_ID, "场景 id"),
             title=self.text(f.get("title"), ("title",)),
             category=self.choice(f.get("category"), ("category",), CATEGORIES, CATEGORIES[-1]),
-            steps=tuple(s for s in steps if s is not None),
-            endings=tuple(e for e in endings if e is not None),
+            steps=tuple(steps),
+            endings=tuple(endings),
             situations=self.ids(f.get("situations"), ("situations",)),
             difficulty=self.integer(f.get("difficulty"), ("difficulty",), 1, 5, 1),
             minutes=self.integer(f.get("minutes"), ("minutes",), 1, 240, 10),
@@ -607,11 +645,11 @@ class _Builder:
             ))
         return tuple(out)
 
-    def step(self, node: Node, index: int) -> Step | None:
+    def step(self, node: Node, index: int) -> Step:
         path: Where = ("steps", index)
         if node.kind != "map":
             self.error(node, f"{_label(path)} 应为映射（id、visitor……），这里是{_describe(node)}")
-            return None
+            return Step(id="", visitor="", line=node.line)  # keeps later steps' indexes
         f = self.fields(node, "step", path, ("id", "visitor"))
         step_id = self.ident(f.get("id"), (*path, "id"), STEP_ID, "步骤 id")
         return Step(
@@ -668,11 +706,11 @@ class _Builder:
                                absent=self.ids(f.get("absent"), (*path, i, "absent"))))
         return tuple(out)
 
-    def ending(self, node: Node, index: int) -> Ending | None:
+    def ending(self, node: Node, index: int) -> Ending:
         path: Where = ("endings", index)
         if node.kind != "map":
             self.error(node, f"{_label(path)} 应为映射（id、title、text……），这里是{_describe(node)}")
-            return None
+            return Ending(id="", title="", text="")
         f = self.fields(node, "ending", path, ("id", "title", "text"))
         cap = f.get("score_cap")
         return Ending(
@@ -709,6 +747,8 @@ class _Builder:
             except PatternError as exc:
                 at = _locate(f["detect"], exc.where.removeprefix(f"{cid}.detect"))
                 self.error(at, f"本地评分标准 {cid} 的检测规则有误：{exc}")
+                # Known but unusable (no detector): later checks do not call it unknown.
+                out[cid] = Criterion(cid, raw["kind"], 0, raw.get("title", cid))
         return out
 
     def catalogue(self) -> Any:

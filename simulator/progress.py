@@ -10,11 +10,13 @@ the weakest sections and the scenarios that train them ("练这个").
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from simulator.data import builtin_dir
 from simulator.engine import Session
 from simulator.model import Attempt, Scenario, StepResult
 from simulator.store import AttemptRecord, Store, StoreError, Trainee
@@ -28,8 +30,9 @@ STRONG = 90.0
 class RecordedSession:
     """An engine session whose answers are committed as they are given.
 
-    The same surface as ``Session`` for the parts a screen needs (``current``,
-    ``finished``, ``meters``, ``results``, ``ending``), plus the attempt's id.
+    A drop-in for ``Session`` wherever a screen holds one (same attributes and methods),
+    plus ``attempt_id``: ``answer`` returns only once the answer is durable, so a screen
+    that shows the visitor's reply after ``answer`` returns never shows an unsaved one.
     """
 
     def __init__(self, store: Store, attempt_id: int, scenario: Scenario, session: Session,
@@ -39,6 +42,22 @@ class RecordedSession:
         self.scenario = scenario
         self.session = session
         self._detector = detector
+
+    @property
+    def detector(self) -> Any:
+        return self.session.detector
+
+    def render(self, template: str) -> str:
+        return self.session.render(template)
+
+    def visitor_line(self) -> str:
+        return self.session.visitor_line()
+
+    def visitor_name(self) -> str:
+        return self.session.visitor_name()
+
+    def options(self) -> list[str]:
+        return self.session.options()
 
     @property
     def current(self) -> Any:
@@ -130,6 +149,19 @@ def resume(store: Store, attempt_id: int, scenario: Scenario, *,
     return recorded
 
 
+def scenario_library(folders: Iterable[Path] | None = None) -> dict[str, Scenario]:
+    """Every scenario that loads cleanly from ``folders`` (default: the built-in ones), by id."""
+    from simulator.loader import load_scenario
+
+    library: dict[str, Scenario] = {}
+    for folder in folders or [builtin_dir("scenarios")]:
+        for path in sorted(Path(folder).glob("*.yaml")):
+            scenario, _ = load_scenario(path)
+            if scenario is not None:
+                library.setdefault(scenario.id, scenario)
+    return library
+
+
 def resumable(store: Store, trainee: str) -> list[AttemptRecord]:
     """The trainee's interrupted practice attempts, newest first."""
     return list(reversed(store.attempts(trainee, mode="practice", status="open")))
@@ -217,7 +249,7 @@ def history(store: Store, trainee_id: str, library: Mapping[str, Scenario],
             chosen.add(scenario.id)
             recommendations.append(Recommendation(
                 scenario.id, scenario.title, w.section,
-                f"§{w.section}{w.title}近期平均 {w.score:g} 分；本场景有 {count} 处考查这一条，"
+                f"§{w.section} {w.title}近期平均 {w.score:g} 分；本场景有 {count} 处考查这一条，"
                 f"你已练过 {practised[scenario.id]} 次"))
     return History(
         trainee=trainee,

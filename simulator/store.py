@@ -345,6 +345,10 @@ def _explain(exc: sqlite3.Error, paths: Paths) -> StoreError:
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text \
             or "malformed" in text:
         return StoreError(f"数据文件已损坏或不是本程序的数据库：{paths.db}")
+    if isinstance(exc, sqlite3.IntegrityError) and "unique" in text:
+        return StoreError("这次作答正在另一个终端进行（同一步已被保存），请只在一个终端继续")
+    if isinstance(exc, sqlite3.IntegrityError) and "foreign key" in text:
+        return StoreError("记录引用了不存在的学员或作答（请先登记工号）")
     if name.startswith("SQLITE_IOERR") or "disk i/o" in text:
         return StoreError(f"读写数据目录时出错（磁盘或权限问题）：{paths.data}")
     return StoreError(f"数据库错误：{exc}")

@@ -146,7 +146,7 @@ def test_full_disk_rolls_back_whole_transaction(tmp_path):
         assert st.attempt(aid).status == "open"
 
 
-def _read_only(folder: Path):
+def read_only(folder: Path):
     """Make ``folder`` read-only even for root (chattr +i); returns an undo callable."""
     if os.geteuid() != 0:
         folder.chmod(0o555)
@@ -164,11 +164,10 @@ def test_read_only_folder(tmp_path, existing):
     if existing:
         with Store.open(folder) as st:
             st.register_trainee("A001", "张三")
-    undo = _read_only(folder)
+    undo = read_only(folder)
     try:
-        with pytest.raises(StoreError, match="不可写|无法"):
-            with Store.open(folder) as st:
-                st.register_trainee("A002", "李四")
+        with pytest.raises(StoreError, match="不可写|无法"), Store.open(folder) as st:
+            st.register_trainee("A002", "李四")
     finally:
         undo()
     if existing:

@@ -117,6 +117,18 @@ def page_name(trainee_id: str) -> str:
     return f"{safe}.html"
 
 
+def scenario_text(scenario: Scenario, template: str) -> str:
+    """A scenario text (visitor line, model answer, debrief) with its vars, sandboxed."""
+    if "{" not in template:
+        return template
+    from simulator.engine import compiled_template
+
+    try:
+        return compiled_template(template).render(scenario.vars)
+    except Exception:  # noqa: BLE001 - a broken template shows as written
+        return template
+
+
 def _verdict_views(final: tuple[Verdict, ...], auto: tuple[Verdict, ...], step: Any,
                    criteria: Mapping[str, Any]) -> list[VerdictView]:
     auto_present = {v.criterion for v in auto if v.present}
@@ -137,7 +149,7 @@ def gather(store: Store, exam_id: str, library: Mapping[str, Scenario], catalogu
            title: str | None = None, pass_mark: float = 60.0, time_limit: int | None = None,
            render: Callable[[Scenario, str], str] | None = None) -> CohortReport:
     """Build the report for one exam. ``render(scenario, template)`` fills scenario text."""
-    render = render or (lambda _s, text: text)
+    render = render or scenario_text
     criteria = catalogue.criteria
     sittings, attempts, answers = store.exam_record(exam_id)
     overrides: dict[tuple[int, int], list[Override]] = {}
@@ -154,7 +166,7 @@ def gather(store: Store, exam_id: str, library: Mapping[str, Scenario], catalogu
     trainees: list[TraineeView] = []
     step_obs: list[tuple[str, Any, float]] = []
     crit_obs: list[tuple[str, Any, float]] = []
-    step_meta: dict[Any, tuple[str, str, tuple[int, int]]] = {}
+    step_meta: dict[Any, tuple[str, str, tuple[int, str, int]]] = {}
     crit_meta: dict[Any, tuple[str, str, int]] = {}  # key -> (title, kind, section)
     reviewed = score_agree = verdict_total = verdict_agree = 0
     for trainee_id, sitting in sorted(latest.items()):
@@ -189,7 +201,8 @@ def gather(store: Store, exam_id: str, library: Mapping[str, Scenario], catalogu
                 if key not in step_meta:
                     place = next((i for i, st in enumerate(scenario.steps) if st.id == ans.step),
                                  99) if scenario else 99
-                    step_meta[key] = (scenario.title if scenario else sid, ans.step, (seq, place))
+                    step_meta[key] = (scenario.title if scenario else sid, ans.step,
+                                      (seq, sid, place))
                 for v in final:
                     if not v.expected:
                         continue

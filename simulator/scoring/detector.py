@@ -110,15 +110,27 @@ class Detector:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
+        self.scanner = catalogue.lexicon.scanner()
+        # A criterion whose every rule opens with a scanned phrase part is skipped at once
+        # when the scan saw none of those parts.
+        self._gates: dict[str, frozenset[str]] = {}
+        for cid, criterion in catalogue.criteria.items():
+            firsts = frozenset(rule.parts[0].pattern for rule in criterion.detector.rules)
+            if firsts <= self.scanner.keys:
+                self._gates[cid] = firsts
 
     def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
         norm = normalise(text)
-        ctx = Context(norm.text, split(norm.text))
+        ctx = Context(norm.text, split(norm.text), self.scanner)
         criteria = self.catalogue.criteria
         if extra:
             criteria = {**criteria, **extra}
         found: dict[str, list[tuple[int, int]]] = {}
+        seen = ctx.seen
         for cid, criterion in criteria.items():
+            gate = self._gates.get(cid)
+            if gate is not None and gate.isdisjoint(seen):
+                continue
             spans = criterion.detector.find(ctx)
             if spans:
                 found[cid] = spans

@@ -6,7 +6,8 @@ criteria). The vocabulary, all over normalised text (simplified, lower case, dig
 ``"请坐|先坐|坐下说"``
     phrase alternatives, separated by ``|``. ``@name`` stands for a synonym set from
     the lexicon (alone or inside a phrase: ``给@you倒``). ``(要|想)`` groups
-    alternatives inside a phrase, ``(要|想)?`` makes them optional. ``…`` inside a phrase is an
+    alternatives inside a phrase, ``(要|想)?`` makes them optional, as ``个?`` does one
+    character. ``…`` inside a phrase is an
     ordered gap of up to 8 characters within one clause: ``保证…解决``. ``#`` is a
     number (digits, after normalisation): ``#个工作日``.
 ``{all: [part, part, …], scope: clause|sentence|answer}``
@@ -41,12 +42,20 @@ _NEGATION_WINDOW = 12
 _LEXICALISED = re.compile(
     "|".join(sorted(["不过", "不容易", "不好意思", "不少", "不仅", "不但", "不断", "不错", "不管怎样", "不管怎么样", "不管怎么说", "不久", "不满", "不服", "不同意", "不认可", "不接受", "不安", "不便", "不公", "不幸", "不然", "不如", "不止", "不光", "不只", "不要紧", "不客气", "不用客气", "不耐烦", "不对劲", "不舒服", "不在少数", "不一定", "不清楚的地方", "不论", "无论", "无非", "无理取闹", "无所谓", "非常", "非法", "是非", "并非只", "除非", "未来", "没事", "没关系", "没问题", "别人", "特别", "分别", "区别", "别的", "差别", "级别", "类别", "个别", "告别", "别处", "别急", "别着急", "别担心", "别客气", "别激动", "别生气", "别上火", "别害怕", "别怕", "别慌", "别紧张", "别难过", "别灰心", "不着急", "不急", "不要急", "不要着急", "不用急", "不用着急", "不要激动", "不要担心", "不用担心", "不必担心", "不用怕", "不要怕", "不用慌", "不要慌", "不要紧张", "不要难过", "不方便", "不得已", "不懂的", "不明白的", "不了解的", "不清楚的", "要不要", "要不", "是不是", "能不能", "可不可以", "会不会", "有没有", "好不好", "行不行", "对不对", "愿不愿意", "需不需要", "用不用", "需要不需要", "想不想", "方不方便", "肯不肯", "在不在", "可以不可以", "清不清楚", "知不知道", "记没记", "带没带", "满不满意"], key=len, reverse=True))
 )
-_NEGATOR = re.compile("没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
+# 不是不想 (it is not that I would not…) still leaves the thing undone: one negator.
+_NEGATOR = re.compile("不是不想|不是不愿意|不是不愿|没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
 
 # A negative potential complement shortly after the words: 安排不了, 做不到.
 _POTENTIAL_NEGATION = re.compile("[^,。!?;:]{0,5}?(安排不了|做不到|办不到|去不了|来不了)")
 # A rhetorical question answered by a denial: 我们把您当刺头？不会的。
-_DENIAL_AFTER_QUESTION = re.compile(" ?(不会|没有|怎么会|哪会|哪能|当然不|绝对不|不是的|不可能)")
+_DENIAL_AFTER_QUESTION = re.compile(
+    " ?(不会|没有|怎么会|哪会|哪能|哪有|当然不|绝对不|不是的|不可能|没这|从来没|从没|我不能|我们从来)")
+# A question that answers itself in the negative: 谁说您是刺头了？ 谁敢保证一定能赔？
+_RHETORICAL = re.compile("谁说|谁讲|谁敢|谁能|谁会|哪个说")
+# Words named only to be ruled out: 胡搅蛮缠这四个字绝不会出现…
+_NAMED_WORD = re.compile('"?这?.{0,2}(个字|种说法|个词|种话|个说法)')
+# A hypothetical the answer at once calls wrong: 要是我跟您保证…，那是骗您。
+_HYPOTHETICAL = re.compile("要是|如果|假如|倘若|谁给您|谁给你|谁跟您|谁跟你")
 
 # Marks of a mention: quoted words, or reported speech by someone other than the clerk.
 _REPORTED = re.compile(
@@ -58,6 +67,7 @@ _REJECTION = re.compile(
     "不符合|不正确|说法不|表述不|不代表|不是事实|没有依据|不能这么说|不该这么说|说得不|"
     "不能这样|不严谨|站不住|我替|向您道歉|给您道歉|抱歉"
 )
+_FALSE_PROMISE = re.compile("骗您|骗你|是骗|不负责任|是假话|是空话|忽悠您|忽悠你")
 
 
 class PatternError(ValueError):
@@ -81,13 +91,26 @@ class Context:
 
     text: str
     segments: Segments
+    scanner: PhraseScanner | None = None
     _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.scanner is not None:
+            self._cache.update(self.scanner.scan(self.text))
+
+    @property
+    def seen(self) -> set[str]:
+        """The parts found so far (after the scan: every scanned part that matched)."""
+        return self._cache.keys()
+
     def find(self, part: re.Pattern[str]) -> list[tuple[int, int]]:
-        """All non-overlapping matches of ``part`` (cached per answer)."""
+        """Matches of ``part``: from the one-pass phrase scan, else by its regex (cached)."""
         found = self._cache.get(part.pattern)
         if found is None:
-            found = [m.span() for m in part.finditer(self.text)]
+            if self.scanner is not None and part.pattern in self.scanner.keys:
+                found = []  # a phrase part the scan did not see
+            else:
+                found = [m.span() for m in part.finditer(self.text)]
             self._cache[part.pattern] = found
         return found
 
@@ -115,13 +138,21 @@ def negated(ctx: Context, start: int, end: int) -> bool:
 def mentioned(ctx: Context, start: int, end: int) -> bool:
     """Whether the words at start:end are not the clerk's own stance.
 
-    That is: quoted, reported speech that the answer rejects, or a rhetorical question
-    that the answer at once denies (``把您当刺头？不会的``).
+    That is: quoted; reported speech that the answer rejects; a rhetorical question
+    (``谁说您是刺头了？``, ``把您当刺头？不会的``); a word named to rule it out
+    (``“刺头”这个词``); a hypothetical promise called false (``要是我保证…那是骗您``).
     """
     s_start, s_end = ctx.segments.sentence_at(start)
-    if ctx.text[s_end:s_end + 1] == "?" and _DENIAL_AFTER_QUESTION.match(ctx.text, s_end + 1):
-        return True
     sentence_before = ctx.text[s_start:start]
+    if ctx.text[s_end:s_end + 1] == "?" and (
+        _DENIAL_AFTER_QUESTION.match(ctx.text, s_end + 1) or _RHETORICAL.search(sentence_before)
+    ):
+        return True
+    if _NAMED_WORD.match(ctx.text, end):
+        return True
+    after = ctx.text[end:min(len(ctx.text), s_end + 40)]
+    if _HYPOTHETICAL.search(sentence_before) and _FALSE_PROMISE.search(after):
+        return True
     quoted = sentence_before.count('"') % 2 == 1 or ctx.text[:start].count('"') % 2 == 1
     reported = _REPORTED.search(sentence_before) is not None
     if not (quoted or reported):
@@ -129,11 +160,10 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     if quoted:
         return True  # the clerk quotes words; only the clerk's own voice counts
     # Reported speech counts as not the clerk's own when the answer rejects it nearby.
-    after = ctx.text[end:min(len(ctx.text), s_end + 40)]
     return _REJECTION.search(after) is not None or _REJECTION.search(sentence_before) is not None
 
 
-_SPECIAL = re.compile(r"[()@…#]")
+_SPECIAL = re.compile(r"[()@…#?]")
 
 
 def _trie_regex(words: set[str]) -> str:
@@ -181,12 +211,53 @@ def _matching(text: str, open_at: int) -> int:
     raise PatternError(f"短语“{text}”中的括号不配对")
 
 
+_EXPANSION_LIMIT = 4000
+
+
+class PhraseScanner:
+    """Finds the phrases of many parts in one pass over an answer (a prefix tree walk).
+
+    Most parts are finite sets of phrases; walking one prefix tree from every position
+    of the answer finds all of them at once (overlapping matches included), which is far
+    cheaper than running each part's regex over the answer in turn.
+    """
+
+    def __init__(self, parts: Mapping[str, frozenset[str]]) -> None:
+        self.keys = frozenset(parts)
+        self.trie: dict = {}
+        for key, phrases in parts.items():
+            for phrase in phrases:
+                if not phrase:
+                    continue
+                node = self.trie
+                for ch in phrase:
+                    node = node.setdefault(ch, {})
+                node.setdefault("", []).append(key)
+
+    def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        hits: dict[str, list[tuple[int, int]]] = {}
+        trie, n = self.trie, len(text)
+        for start in range(n):
+            node = trie.get(text[start])
+            end = start + 1
+            while node is not None:
+                for key in node.get("", ()):
+                    hits.setdefault(key, []).append((start, end))
+                if end == n:
+                    break
+                node = node.get(text[end])
+                end += 1
+        return hits
+
+
 class Lexicon:
     """Named synonym sets, referred to as ``@name`` inside phrases."""
 
     def __init__(self, sets: Mapping[str, Iterable[str]] | None = None) -> None:
         self.sets: dict[str, list[str]] = {k: [str(w) for w in v] for k, v in (sets or {}).items()}
         self._compiled: dict[str, re.Pattern[str]] = {}
+        #: regex source of each part that expands to a finite set of phrases -> the phrases
+        self.phrases: dict[str, frozenset[str]] = {}
 
     def regex(self, source: str, depth: int = 0) -> str:
         """Regex source for one part (``A|B|@set|保证…解决|还有什么(要|想)?说``).
@@ -247,8 +318,13 @@ class Lexicon:
                 out.append(_GAP)
             elif ch == "#":
                 out.append(r"\d+(?:\.\d+)?")
+            elif ch == "?":
+                raise PatternError(f"短语“{alt}”中的“?”应紧跟在一个字或括号之后")
             else:
                 out.append(re.escape(ch.lower()))
+                if alt[i + 1:i + 2] == "?":
+                    out.append("?")
+                    i += 1
             i += 1
         return "".join(out)
 
@@ -257,7 +333,58 @@ class Lexicon:
         if cached is None:
             cached = re.compile(self.regex(part))
             self._compiled[part] = cached
+            phrases = self.expand(part)
+            if phrases is not None:
+                self.phrases[cached.pattern] = phrases
         return cached
+
+    def expand(self, source: str, depth: int = 0) -> frozenset[str] | None:
+        """Every phrase ``source`` can match, or None when it has a gap or a number
+        (or would expand past ``_EXPANSION_LIMIT`` phrases)."""
+        out: set[str] = set()
+        for alt in (a.strip() for a in _split_top(source)):
+            words = self._expand_sequence(alt, depth)
+            if words is None:
+                return None
+            out |= words
+            if len(out) > _EXPANSION_LIMIT:
+                return None
+        return frozenset(out)
+
+    def _expand_sequence(self, alt: str, depth: int) -> set[str] | None:
+        if depth > 6:
+            return None
+        words = {""}
+        i = 0
+        while i < len(alt):
+            ch = alt[i]
+            if ch in "…#":
+                return None
+            if ch == "(":
+                close = _matching(alt, i)
+                options = self.expand(alt[i + 1:close], depth + 1)
+                i = close + 1
+                if options is not None and i < len(alt) and alt[i] == "?":
+                    options = options | {""}
+                    i += 1
+            elif ch == "@":
+                match = re.match(r"@([A-Za-z_][A-Za-z0-9_]*)", alt[i:])
+                options = self.expand("|".join(self.sets[match.group(1)]), depth + 1)
+                i += match.end()
+            else:
+                options = {ch.lower()}
+                i += 1
+                if alt[i:i + 1] == "?":
+                    options = options | {""}
+                    i += 1
+            if options is None or len(words) * len(options) > _EXPANSION_LIMIT:
+                return None
+            words = {w + o for w in words for o in options}
+        return words
+
+    def scanner(self) -> PhraseScanner:
+        """One pass over an answer that finds the phrases of every expandable part."""
+        return PhraseScanner(self.phrases)
 
 
 @dataclass(frozen=True, slots=True)

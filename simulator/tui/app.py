@@ -47,8 +47,7 @@ BENCH_ENV = "SIMULATOR_BENCH_PAINT"
 
 _ERROR_TITLES = {
     "scoring": "评分出错",
-    "library": "载入场景库出错",
-    "detector": "载入评分标准出错",
+    "startup": "载入场景库出错",
     "prepare": "准备场景出错",
 }
 
@@ -64,11 +63,9 @@ class Recorder(Protocol):
 class SimulatorApp(App[int]):
     """信访接待模拟训练: library -> briefing -> conversation -> debrief."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "信访接待模拟训练"
     COMMANDS = App.COMMANDS | {ScenarioCommands}
-    #: Screens get ``-narrow`` below 100 columns (app.tcss tightens the layout there).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("f1", "help", "帮助"),
         Binding("ctrl+t", "toggle_theme", "切换主题"),
@@ -105,9 +102,7 @@ class SimulatorApp(App[int]):
     def on_ready(self) -> None:
         """First paint is on screen: mark it for the bench, then load in the background."""
         self._bench_mark("paint")
-        self.load_library()
-        if self._detector is None:
-            self.load_detector()
+        self.load()
 
     def _bench_mark(self, what: str) -> None:
         path = os.environ.get(BENCH_ENV)
@@ -117,9 +112,23 @@ class SimulatorApp(App[int]):
             if what == "library":
                 self.exit(0)
 
-    @work(thread=True, group="library", exit_on_error=False)
-    def load_library(self) -> None:
-        library = load_library(self.scenario_dirs)
+    @work(thread=True, group="startup", exit_on_error=False)
+    def load(self) -> None:
+        """The detector (rubrics) first, then the library, whose local criteria need it."""
+        catalogue = None
+        if self._detector is None:
+            try:
+                from simulator.scoring import default_detector
+
+                self._detector = default_detector()
+            except Exception as error:
+                self._detector_error = error
+                self.call_from_thread(self.report_error, "载入评分标准出错", error)
+            finally:
+                self._detector_ready.set()
+        if self._detector is not None:
+            catalogue = self._detector.catalogue
+        library = load_library(self.scenario_dirs, catalogue)
         self.call_from_thread(self._library_loaded, library)
 
     def _library_loaded(self, library: Library) -> None:
@@ -131,18 +140,6 @@ class SimulatorApp(App[int]):
             self.notify("\n".join(library.broken[:5]), severity="warning", timeout=10,
                         title=f"有 {len(library.broken)} 个场景文件无法载入")
         self.call_after_refresh(self._bench_mark, "library")
-
-    @work(thread=True, group="detector", exit_on_error=False)
-    def load_detector(self) -> None:
-        try:
-            from simulator.scoring import default_detector
-
-            self._detector = default_detector()
-        except BaseException as error:
-            self._detector_error = error
-            raise
-        finally:
-            self._detector_ready.set()
 
     def detector(self) -> Detector:
         """The detector, waiting for the start-up load; call only from a worker thread."""
@@ -167,7 +164,11 @@ class SimulatorApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.report_error(_ERROR_TITLES.get(event.worker.group, "出错了"), event.worker.error)
+            self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker) -> None:
+        """Every failed worker (the app's and the screens') is reported here."""
+        self.report_error(_ERROR_TITLES.get(worker.group, "出错了"), worker.error)
 
     def report_error(self, title: str, error: BaseException | None) -> None:
         """Tell the trainee what went wrong, in Chinese, without a traceback."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from simulator.model import Scenario
+if TYPE_CHECKING:  # the model is imported by the loader, after the first paint
+    from simulator.model import Scenario
 
 
 @dataclass(slots=True)
@@ -36,15 +38,18 @@ def _haystack(scenario: Scenario) -> str:
     ).casefold()
 
 
-def load_library(folders: Iterable[Path]) -> Library:
-    """Load every ``*.yaml`` scenario in ``folders``; the first of two equal ids wins."""
+def load_library(folders: Iterable[Path], catalogue: Any = None) -> Library:
+    """Load every ``*.yaml`` scenario in ``folders``; the first of two equal ids wins.
+
+    ``catalogue`` compiles the steps' local criteria (default: the loader loads its own).
+    """
     from simulator.loader import load_scenario
 
     library = Library()
     seen: set[str] = set()
     for folder in folders:
         for path in sorted(Path(folder).glob("*.yaml")):
-            scenario, problems = load_scenario(path)
+            scenario, problems = load_scenario(path, catalogue=catalogue)
             if scenario is None:
                 first = str(problems[0]) if problems else f"{path}: 无法载入"
                 library.broken.append(first)

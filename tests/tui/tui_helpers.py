@@ -18,7 +18,7 @@ DEMO = DATA / "wage-arrears-demo.yaml"
 
 GOOD_ARRIVAL = "您跑了这么多趟，确实辛苦了。先坐下喝口水，慢慢说，我听着。"
 BAD_ARRIVAL = "该说的都说了，你还要怎么样？长话短说。"
-GOOD_REFERRAL = "欠薪的事归区人社局劳动监察大队管，我们把材料转给他们办理，并会跟踪督办。"
+GOOD_REFERRAL = "欠薪的事归区人社局劳动监察大队管，地址在人民路8号。留个电话，有进展我第一时间告诉您。"
 
 
 def make_app(**kwargs) -> SimulatorApp:

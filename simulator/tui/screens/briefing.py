@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown, Static
+from textual.worker import Worker, WorkerState
 
 from simulator.model import Scenario
 from simulator.tui.messages import GoHome, StartConversation
@@ -56,6 +57,12 @@ class BriefingScreen(Screen):
         text = session.render(self.scenario.briefing)
         name = session.visitor_name()
         self.app.call_from_thread(self._ready, session, text, name)
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "prepare" and event.state == WorkerState.ERROR:
+            self.app.worker_failed(event.worker)
+            await self.query_one("#briefing-text", Markdown).update(
+                "**这个场景现在无法开始。** 请按 Esc 返回场景库。")
 
     async def _ready(self, session: Session, text: str, name: str) -> None:
         self.session = session

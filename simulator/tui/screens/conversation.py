@@ -138,12 +138,14 @@ class ConversationScreen(Screen):
         return result, (self.session.attempt() if self.session.finished else None)
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Scoring done: show it. Failed: keep the answer (the app reports the error)."""
+        """Scoring done: show it. Failed: report it and keep the answer for another try."""
         if event.worker.group != "scoring":
             return
         if event.state == WorkerState.SUCCESS:
             await self._show_result(*event.worker.result)
         elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            if event.state == WorkerState.ERROR:
+                self.app.worker_failed(event.worker)
             self.busy = False
             box = self.query_one("#answer", AnswerBox)
             box.set_busy(False)

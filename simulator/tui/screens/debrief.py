@@ -16,6 +16,7 @@ from simulator.model import Criterion, Section
 from simulator.tui.messages import GoHome, Retry, Turn
 from simulator.tui.widgets.bars import SectionProfile
 from simulator.tui.widgets.feedback import VerdictList, highlight_answer, verdict_rows
+from simulator.tui.widgets.prose import Prose
 from simulator.tui.widgets.transcript import ending_notice
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ class StepReview(Vertical):
         border-title-color: $secondary;
         padding: 0 1;
         margin: 1 0 0 0;
-        & > Static { height: auto; }
         & > .said { margin-bottom: 1; }
         & > .model-answer { margin-top: 1; }
     }
@@ -53,14 +53,14 @@ class StepReview(Vertical):
             said = Content(f"{result.choice}. {turn.options[result.choice - 1]}")
         else:
             said = highlight_answer(result.answer, result.verdicts)
-        yield Static(Content.assemble(
+        yield Prose(Content.assemble(
             (turn.visitor_name, "bold $accent"),
             (f"（{turn.mood}）" if turn.mood else "", "$text-muted"), "：", turn.line, "\n",
             ("你的选择：" if result.choice is not None else "你：", "bold $primary"), said,
         ), classes="said")
         yield VerdictList(verdict_rows(step, result, self.criteria, self.sections))
         if step.model_answer:
-            yield Static(Content.assemble(("参考答案：", "bold $success"),
+            yield Prose(Content.assemble(("参考答案：", "bold $success"),
                                           self.session.render(step.model_answer)),
                          classes="model-answer")
 

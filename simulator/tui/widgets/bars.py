@@ -10,9 +10,9 @@ from textual.widget import Widget
 
 from simulator.model import Meter, Scenario, Section
 
-#: (lowest badness, word): how the visitor seems, from calm to furious.
-_MOODS: tuple[tuple[float, str], ...] = (
-    (0.85, "非常激动"), (0.65, "激动"), (0.45, "不满"), (0.25, "平静"), (0.0, "平和"),
+#: (lowest share of the meter's range, word): how high the mood meter stands.
+_LEVELS: tuple[tuple[float, str], ...] = (
+    (0.8, "很高"), (0.6, "较高"), (0.4, "中等"), (0.2, "较低"), (0.0, "很低"),
 )
 
 
@@ -24,14 +24,19 @@ def _goodness(meter: Meter, value: int) -> float:
 
 
 def mood_label(scenario: Scenario, meters: dict[str, int]) -> str:
-    """One word for the visitor's state: from the ``mood`` meter, else the first anger-like one."""
+    """The visitor's mood in a few words, e.g. ``情绪激动：很高``.
+
+    From the ``mood`` meter, else the first meter where higher is worse (anger,
+    anxiety), else the first meter.
+    """
     if not scenario.meters:
         return ""
     meter = next((m for m in scenario.meters if m.id == "mood"), None) or next(
         (m for m in scenario.meters if m.higher_is == "worse"), scenario.meters[0]
     )
-    badness = 1.0 - _goodness(meter, meters.get(meter.id, meter.start))
-    return next(word for floor, word in _MOODS if badness >= floor)
+    span = meter.max - meter.min
+    share = (meters.get(meter.id, meter.start) - meter.min) / span if span else 0.0
+    return f"{meter.label}：{next(word for floor, word in _LEVELS if share >= floor)}"
 
 
 def _tone(goodness: float) -> str:

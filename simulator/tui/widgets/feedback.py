@@ -10,9 +10,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Static
 
 from simulator.model import Criterion, Section, Step, StepResult, Verdict
+from simulator.tui.widgets.prose import Prose
 
 GOOD_STYLE = "bold $success underline"
 BAD_STYLE = "bold $error underline"
@@ -45,7 +45,7 @@ def _lookup(step: Step, criteria: dict[str, Criterion], cid: str) -> Criterion |
 def verdict_rows(
     step: Step, result: StepResult, criteria: dict[str, Criterion], sections: dict[int, Section]
 ) -> list[tuple[Content, Content | None]]:
-    """(head, advice) per verdict: ✓ shown, ✗ missed, ⚠ warned-against shown, ＋ beyond the step.
+    """(head, detail) per verdict: ✓ shown, ✗ missed, ⚠ warned-against shown, ＋ beyond the step.
 
     Warned-against criteria the answer avoided are summed up in one last row.
     """
@@ -72,9 +72,9 @@ def verdict_rows(
         if not verdict.expected:
             head.append(("（本步未要求）", "$text-muted"))
         quotes = "".join(f"「{e}」" for e in verdict.evidence if e)
-        if quotes:
-            head.append((f"  {quotes}", style))
-        rows.append((Content.assemble(*head), Content(advice) if advice else None))
+        detail = Content.assemble((quotes, style), (" " if quotes and advice else ""),
+                                  (advice, "$text-muted"))
+        rows.append((Content.assemble(*head), detail if detail.plain else None))
     if avoided:
         rows.append((Content.assemble(("○ 已避免：", "$text-muted"), ("、".join(avoided), "$text-muted")),
                      None))
@@ -84,13 +84,13 @@ def verdict_rows(
 
 
 class VerdictList(Vertical):
-    """Verdict rows, the advice indented under each head."""
+    """Verdict rows: the head, then the evidence and the advice indented under it."""
 
     DEFAULT_CSS = """
     VerdictList {
         height: auto;
         & > .verdict-head { height: auto; }
-        & > .verdict-advice { height: auto; padding-left: 2; color: $text-muted; }
+        & > .verdict-detail { height: auto; padding-left: 2; }
     }
     """
 
@@ -99,10 +99,10 @@ class VerdictList(Vertical):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        for head, advice in self.rows:
-            yield Static(head, classes="verdict-head")
-            if advice is not None:
-                yield Static(advice, classes="verdict-advice")
+        for head, detail in self.rows:
+            yield Prose(head, classes="verdict-head")
+            if detail is not None:
+                yield Prose(detail, classes="verdict-detail")
 
 
 class FeedbackPanel(VerdictList):
@@ -139,7 +139,7 @@ def hint_content(step: Step, criteria: dict[str, Criterion], sections: dict[int,
     return Content("\n").join(lines)
 
 
-class HintPanel(Static):
+class HintPanel(Prose):
     """What the current step expects; toggled by the trainee before answering."""
 
     DEFAULT_CSS = """

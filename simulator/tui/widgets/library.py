@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from simulator.model import Scenario
+from simulator.tui.widgets.prose import Prose
+
+if TYPE_CHECKING:
+    from simulator.model import Scenario
 
 
 def stars(difficulty: int) -> str:
@@ -50,7 +55,6 @@ class ScenarioDetails(VerticalScroll):
         border: round $secondary;
         border-title-color: $secondary;
         padding: 0 1;
-        & > Static { height: auto; }
     }
     """
 
@@ -58,10 +62,10 @@ class ScenarioDetails(VerticalScroll):
         self.border_title = "场景介绍"
 
     def compose(self):
-        yield Static(id="details-text")
+        yield Prose(id="details-text")
 
     def show(self, scenario: Scenario | None, empty: str = "") -> None:
-        text = self.query_one("#details-text", Static)
+        text = self.query_one("#details-text", Prose)
         if scenario is None:
             text.update(Content.styled(empty, "$text-muted"))
             return

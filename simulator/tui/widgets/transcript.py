@@ -9,31 +9,31 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Static
 
 from simulator.model import Ending
+from simulator.tui.widgets.prose import Prose
 
 _OUTCOMES = {"good": ("好结局", "$success"), "neutral": ("一般结局", "$warning"),
              "bad": ("不理想的结局", "$error")}
 
 
-def visitor_says(name: str, mood: str, line: str) -> Static:
+def visitor_says(name: str, mood: str, line: str) -> Prose:
     head = Content.assemble((name, "bold $accent"), (f"（{mood}）" if mood else "", "$text-muted"))
-    return Static(Content("\n").join([head, Content(line)]), classes="visitor-line")
+    return Prose(Content("\n").join([head, Content(line)]), classes="visitor-line")
 
 
-def trainee_says(answer: Content, choice: bool = False) -> Static:
+def trainee_says(answer: Content, choice: bool = False) -> Prose:
     head = Content.styled("你的选择" if choice else "你", "bold $primary")
-    return Static(Content("\n").join([head, answer]), classes="trainee-line")
+    return Prose(Content("\n").join([head, answer]), classes="trainee-line")
 
 
-def ending_notice(ending: Ending | None) -> Static:
+def ending_notice(ending: Ending | None) -> Prose:
     if ending is None:
-        return Static(Content.styled("—— 接待结束 ——", "bold"), classes="ending-line")
+        return Prose(Content.styled("—— 接待结束 ——", "bold"), classes="ending-line")
     label, style = _OUTCOMES.get(ending.outcome, _OUTCOMES["neutral"])
     text = Content.assemble(("—— 接待结束：", "bold"), (ending.title, f"bold {style}"),
                             (f"（{label}）——", "bold"))
-    return Static(text, classes="ending-line")
+    return Prose(text, classes="ending-line")
 
 
 class Transcript(VerticalScroll):

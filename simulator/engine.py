@@ -1,0 +1,250 @@
+"""The headless engine: a ``Session`` plays one scenario, step by step, without any UI.
+
+One answer at a time: the detector (or the chosen option's tags) says which criteria the
+answer shows, the step rubric scores it, the step's meter effects apply (good effects
+scaled by the weighted share of the step's good criteria shown, bad effects once when a
+warned-against criterion was shown; meters clamped to their bounds), then the first
+branch whose ``when`` holds picks the next step or ending; with no branch, the first
+ending whose ``when`` holds (one without ``when`` is the default; failing all, the last
+ending). ``StepResult``s are the transcript; ``attempt()`` scores it.
+
+Templates and conditions are jinja2 in an immutable sandbox, compiled once per source
+text. Everything is deterministic: the same scenario and answers give the same session,
+which is what ``Session.replay`` (resuming a stored attempt) relies on.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from simulator.data import builtin_dir
+from simulator.loader import SCENARIO_ID
+from simulator.model import (
+    Attempt,
+    Criterion,
+    Detection,
+    Ending,
+    Scenario,
+    Step,
+    StepResult,
+    level_for,
+)
+from simulator.scoring import attempt_score, default_detector, judge_step, section_profile
+
+#: Names a condition may use besides the meter ids and the scenario's vars.
+CONDITION_NAMES = ("shown", "seen", "score", "steps", "choice")
+
+
+@lru_cache(maxsize=1)
+def sandbox() -> Any:
+    """The jinja2 environment for scenario text and conditions (immutable sandbox)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(autoescape=False)
+
+
+@lru_cache(maxsize=4096)
+def compiled_template(source: str) -> Any:
+    return sandbox().from_string(source)
+
+
+@lru_cache(maxsize=4096)
+def compiled_condition(source: str) -> Any:
+    return sandbox().compile_expression(source)
+
+
+def resolve_scenario(arg: str) -> Path | None:
+    """A scenario file from a path, or from a built-in scenario id; None when neither."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    if SCENARIO_ID.match(arg):
+        for suffix in (".yaml", ".yml"):
+            candidate = builtin_dir("scenarios") / f"{arg}{suffix}"
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _round(value: float) -> int:
+    """Round half away from zero (a meter moves by -3 for -2.5, not by -2)."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
+
+
+class Session:
+    """One playthrough of a scenario: current step, meters, transcript, ending."""
+
+    def __init__(self, scenario: Scenario, detector: Any = None) -> None:
+        self.scenario = scenario
+        self.detector = detector if detector is not None else default_detector()
+        self._bounds = {m.id: (m.min, m.max) for m in scenario.meters}
+        self.meters: dict[str, int] = {m.id: max(m.min, min(m.max, m.start)) for m in scenario.meters}
+        self.results: list[StepResult] = []
+        self.current: Step | None = scenario.steps[0] if scenario.steps else None
+        self.finished = self.current is None
+        self.ending: Ending | None = None
+        self._steps = {s.id: s for s in scenario.steps}
+        self._endings = {e.id: e for e in scenario.endings}
+        self._seen: set[str] = set()
+        self._history: dict[str, dict[str, Any]] = {}
+
+    # -- what the visitor says ---------------------------------------------------------
+
+    def render(self, template: str) -> str:
+        """A scenario text with its variables (and meters) filled in, sandboxed."""
+        if "{" not in template:
+            return template
+        try:
+            return compiled_template(template).render({**self.scenario.vars, **self.meters})
+        except Exception:  # noqa: BLE001 - a broken template shows as written, never stops a visit
+            return template
+
+    def visitor_line(self) -> str:
+        return self.render(self.current.visitor) if self.current is not None else ""
+
+    def visitor_name(self) -> str:
+        return self.render(self.scenario.visitor_name)
+
+    def options(self) -> list[str]:
+        """The numbered actions of the current choice step (rendered), else []."""
+        if self.current is None or self.current.answer != "choice":
+            return []
+        return [self.render(o.text) for o in self.current.options]
+
+    # -- answering -----------------------------------------------------------------------
+
+    def answer(self, text: str) -> StepResult:
+        """Score one answer to the current step and move on (for a choice step: "1".."9")."""
+        step = self.current
+        if step is None or self.finished:
+            raise ValueError("接待已经结束，不能再作答")
+        criteria = self.detector.catalogue.criteria
+        choice = None
+        if step.answer == "choice":
+            choice = self._choice(step, text)
+            option = step.options[choice - 1]
+            detection = Detection(self.render(option.text), {cid: () for cid in option.shows})
+            text = str(choice)
+        else:
+            detection = self.detector.detect(text, extra=step.local or None)
+        verdicts, score = judge_step(step, detection, criteria)
+        shown = frozenset(detection.spans)
+        self._apply_effects(step, shown, criteria)
+        self._seen |= shown
+        self._history[step.id] = {"score": score, "shown": shown}
+        goto = self._advance(step, self._names(shown, score, choice))
+        result = StepResult(step.id, text, verdicts, score, level_for(score), dict(self.meters),
+                            goto, choice)
+        self.results.append(result)
+        return result
+
+    def close(self) -> Attempt:
+        """Finish now (time is up or the trainee leaves): score what was answered, no ending."""
+        self.finished = True
+        self.current = None
+        return self.attempt()
+
+    def attempt(self) -> Attempt:
+        """The attempt so far (``ending`` is None while unfinished or after ``close``)."""
+        criteria = self.detector.catalogue.criteria
+        weights = {s.id: s.weight for s in self.scenario.steps}
+        score = attempt_score(self.results, weights, self.ending)
+        answered = [(self._steps[r.step], r) for r in self.results]
+        return Attempt(
+            scenario=self.scenario.id,
+            steps=tuple(self.results),
+            ending=self.ending.id if self.ending is not None else None,
+            score=score,
+            level=level_for(score),
+            sections=section_profile(answered, criteria),
+            meters=dict(self.meters),
+        )
+
+    @classmethod
+    def replay(cls, scenario: Scenario, answers: Any, detector: Any = None) -> Session:
+        """A session with ``answers`` applied in order (resuming); answers past the ending are ignored."""
+        session = cls(scenario, detector)
+        for text in answers:
+            if session.finished:
+                break
+            session.answer(text)
+        return session
+
+    # -- inside a step -------------------------------------------------------------------
+
+    @staticmethod
+    def _choice(step: Step, text: str) -> int:
+        count = len(step.options)
+        if not count:
+            raise ValueError("这一步没有可选的选项")
+        try:
+            number = int(text.strip())
+        except ValueError:
+            number = 0
+        if not 1 <= number <= count:
+            raise ValueError(f"请输入 1 到 {count} 之间的选项编号（收到“{text.strip()}”）")
+        return number
+
+    def _apply_effects(self, step: Step, shown: frozenset[str], criteria: dict[str, Criterion]) -> None:
+        total = earned = 0.0
+        for cid in step.good:
+            criterion = step.local.get(cid) or criteria.get(cid)
+            if criterion is not None:
+                weight = float(step.weights.get(cid, criterion.weight))
+                total += weight
+                earned += weight if cid in shown else 0.0
+        share = earned / total if total else 1.0
+        for meter, delta in step.effects.get("good", {}).items():
+            self._move(meter, delta * share)
+        if any(cid in shown for cid in step.bad):
+            for meter, delta in step.effects.get("bad", {}).items():
+                self._move(meter, delta)
+
+    def _move(self, meter: str, delta: float) -> None:
+        if meter in self.meters:
+            low, high = self._bounds[meter]
+            self.meters[meter] = max(low, min(high, self.meters[meter] + _round(delta)))
+
+    def _names(self, shown: frozenset[str], score: float, choice: int | None) -> dict[str, Any]:
+        """What a condition can see (see ``CONDITION_NAMES``)."""
+        return {
+            **self.scenario.vars,
+            **self.meters,
+            "shown": shown,
+            "seen": frozenset(self._seen),
+            "score": score,
+            "steps": {k: dict(v) for k, v in self._history.items()},
+            "choice": choice,
+        }
+
+    @staticmethod
+    def _holds(condition: str | None, names: dict[str, Any]) -> bool:
+        if condition is None:
+            return True
+        try:
+            return bool(compiled_condition(condition)(**names))
+        except Exception:  # noqa: BLE001 - a condition that fails at run time does not hold
+            return False
+
+    def _advance(self, step: Step, names: dict[str, Any]) -> str:
+        """Move to the next step or an ending; returns its id."""
+        for branch in step.next:
+            if self._holds(branch.when, names):
+                if branch.goto in self._steps:
+                    self.current = self._steps[branch.goto]
+                    return branch.goto
+                if branch.goto in self._endings:
+                    return self._finish(self._endings[branch.goto])
+                break  # a missing target (``simulator validate`` reports it): go to the endings
+        endings = self.scenario.endings
+        chosen = next((e for e in endings if self._holds(e.when, names)), endings[-1] if endings else None)
+        return self._finish(chosen)
+
+    def _finish(self, ending: Ending | None) -> str:
+        self.finished = True
+        self.current = None
+        self.ending = ending
+        return ending.id if ending is not None else ""

@@ -1,0 +1,67 @@
+"""The public command-line contracts of the criteria detector: `criteria --json` and `detect`."""
+
+import json
+import subprocess
+import sys
+
+from simulator.scoring import load_catalogue
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simulator", *args], input=stdin,
+                          capture_output=True, timeout=60)
+
+
+def test_criteria_json_lists_the_catalogue():
+    result = run("criteria", "--json")
+    assert result.returncode == 0
+    rows = json.loads(result.stdout)
+    assert {r["id"] for r in rows} == set(load_catalogue().criteria)
+    for row in rows:
+        assert set(row) == {"id", "kind", "section", "title"}
+        assert row["kind"] in ("good", "bad") and 1 <= row["section"] <= 7
+
+
+def test_detect_one_line_out_per_line_in_and_in_order():
+    lines = [
+        {"text": "您先坐，喝口水，慢慢说。", "id": 1},
+        "not json",
+        {"no_text": True},
+        {"text": 42},
+        {"text": ""},
+        {"text": "这不归我们管，我也不知道该找谁。"},
+    ]
+    payload = "\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False) for l in lines)
+    result = run("detect", stdin=(payload + "\n").encode())
+    assert result.returncode == 0
+    out = [json.loads(l) for l in result.stdout.decode().splitlines()]
+    assert len(out) == len(lines)
+    assert {"listen.hospitality", "listen.invite_to_speak"} <= set(out[0]["present"])
+    assert out[0]["evidence"]["listen.hospitality"]
+    assert "error" in out[1] and "error" in out[2] and "error" in out[3]
+    assert out[4] == {"present": [], "evidence": {}}
+    assert out[5]["present"] == ["statement.deny_responsibility"]
+
+
+def test_detect_survives_hostile_input():
+    payload = b"\n".join([
+        json.dumps({"text": "请坐" * 50_000}).encode(),
+        b"\xff\xfe\x00garbage",
+        json.dumps({"text": "\u202e\u200f\x00\x07😀 請坐 OK"}).encode(),
+        b"[" * 50_000,
+    ]) + b"\n"
+    result = run("detect", stdin=payload)
+    assert result.returncode == 0
+    assert b"Traceback" not in result.stderr
+    out = [json.loads(l) for l in result.stdout.decode().splitlines()]
+    assert len(out) == 4
+    assert "listen.hospitality" in out[0]["present"]
+    assert "error" in out[1] and "error" in out[3]
+    assert "listen.hospitality" in out[2]["present"]
+
+
+def test_detect_does_not_import_textual():
+    code = ("import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(b'{\"text\": \"x\"}\\n'));"
+            "from simulator.cli import main; main(['detect']);"
+            "assert not any(m.startswith('textual') for m in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
