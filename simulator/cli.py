@@ -443,7 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="场景文件或文件夹")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("run", help="不开界面，按答案文件走完一个场景并评分")
+    p = sub.add_parser(
+        "run", help="不开界面，按答案文件走完一个场景并评分",
+        description="不开界面，按答案文件走完一个场景并评分。答案用完而还没到结局时，就停在那里："
+                    "ending 为 null，只按已答的步骤计分，退出码仍为 0；到了结局还有多余的答案时，"
+                    "在标准错误上提示并忽略。场景文件有错误或选项编号无效时退出码为 1，场景或答案文件找不到时为 2。")
     p.add_argument("scenario", metavar="SCENARIO", help="场景文件路径或内置场景 id")
     p.add_argument("--answers", required=True, metavar="FILE",
                    help="答案文件：每行一个答案，选择题写选项编号；空行跳过；- 表示标准输入")

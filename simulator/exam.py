@@ -280,7 +280,11 @@ POOL_KEYS = ("category", "situation")
 
 
 def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
-    """The file's node tree with positions, through the scenario loader's safe machinery."""
+    """The file's node tree with positions, through the scenario loader's safe machinery.
+
+    Uses the loader's decoding and composing (size limit, UTF-8/GBK diagnosis, control
+    characters, tags refused, alias bombs refused) rather than a second YAML reader.
+    """
     name = str(path)
     try:
         data = path.read_bytes()
@@ -320,10 +324,21 @@ def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
         library = scenario_library()
     b = loader._Builder(str(path), catalogue=None)
     b.problems = problems
-    if root.kind != "map":
-        b.error(root, "考试文件应为一个映射（id、title、scenarios……）")
-        return None, problems
+    try:
+        exam = _build(b, root, path, library)
+    except loader._Refused as exc:  # an alias bomb or the like, found while reading
+        problems.append(Problem(str(path), exc.line, exc.col, "error", str(exc)))
+        exam = None
+    problems.sort(key=lambda p: (p.line, p.col))
+    return (None if any(p.severity == "error" for p in problems) else exam), problems
+
+
+def _build(b: Any, root: Any, path: Path, library: Mapping[str, Scenario]) -> Exam | None:
+    """The exam from its node tree; problems go to the builder ``b``."""
+    before = len(b.problems)
     f = b.entries(root, (), EXAM_KEYS)
+    if not f and len(b.problems) > before:  # not a mapping at all
+        return None
     for key in ("id", "title", "time_limit", "pass_mark"):
         if key not in f:
             b.error(root, f"考试缺少必填的键 {key}")
@@ -344,20 +359,25 @@ def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
     short = False
     for i, node in enumerate(b.items(f["draw"], ("draw",)) if "draw" in f else []):
         where = ("draw", i)
+        before = len(b.problems)
         d = b.entries(node, where, DRAW_KEYS)
-        if node.kind == "map" and ("pool" not in d or "count" not in d):
+        if len(b.problems) > before and not d:
+            continue
+        if "pool" not in d or "count" not in d:
             b.error(node, "每项抽题都要有 pool（题库范围）和 count（抽几个）")
             continue
-        if node.kind != "map":
-            continue
+        before = len(b.problems)
         pool = b.entries(d["pool"], (*where, "pool"), POOL_KEYS)
-        if d["pool"].kind == "map" and not d["pool"].value:
-            b.error(d["pool"], "pool 至少要写 category（类别）或 situation（情形）之一")
+        if not pool:
+            if len(b.problems) == before:
+                b.error(d["pool"], "pool 至少要写 category（类别）或 situation（情形）之一")
             continue
-        category = b.choice(pool["category"], (*where, "pool", "category"), CATEGORIES,
-                            "") if "category" in pool else None
-        situation = b.text(pool["situation"], (*where, "pool", "situation")) if "situation" in pool else None
-        draw = Draw(b.integer(d["count"], (*where, "count"), 1, 50, 1), category or None, situation)
+        category = (b.choice(pool["category"], (*where, "pool", "category"), CATEGORIES, "")
+                    if "category" in pool else None)
+        situation = (b.text(pool["situation"], (*where, "pool", "situation"))
+                     if "situation" in pool else None)
+        draw = Draw(b.integer(d["count"], (*where, "count"), 1, 50, 1), category or None,
+                    situation or None)
         available = [sid for sid, s in library.items() if draw.matches(s) and sid not in fixed]
         if len(available) < draw.count:
             b.error(node, f"要从{draw.describe()}中抽取 {draw.count} 个场景，"
@@ -368,9 +388,9 @@ def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
     if draws and not short and len(pooled) < sum(d.count for d in draws):
         b.error(f["draw"], f"各项抽题合计要抽 {sum(d.count for d in draws)} 个场景，"
                            f"但可抽的只有 {len(pooled)} 个")
-    if not fixed and not draws and not any(p.severity == "error" for p in problems):
+    if not fixed and not draws and not any(p.severity == "error" for p in b.problems):
         b.error(root, "考试至少要有一个场景（scenarios 或 draw）")
-    exam = Exam(
+    return Exam(
         id=exam_id,
         title=b.text(f.get("title"), ("title",)),
         description=b.text(f.get("description"), ("description",)),
@@ -382,8 +402,6 @@ def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
         feedback=b.choice(f.get("feedback"), ("feedback",), FEEDBACK, FEEDBACK[0]),
         path=str(path),
     )
-    problems.sort(key=lambda p: (p.line, p.col))
-    return (None if any(p.severity == "error" for p in problems) else exam), problems
 
 
 def _pass_mark(b: Any, node: Any) -> float:
@@ -391,7 +409,7 @@ def _pass_mark(b: Any, node: Any) -> float:
         return 60.0
     value = b.value(node, ("pass_mark",))
     if type(value) not in (int, float) or not 0 <= value <= 100:
-        b.error(node, f"pass_mark 应为 0 到 100 的数，这里是“{node.value}”")
+        b.error(node, f"pass_mark 应为 0 到 100 的数，这里是“{value}”")
         return 60.0
     return float(value)
 

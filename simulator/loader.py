@@ -4,12 +4,13 @@ Owns reading a scenario file safely and turning it into ``simulator.model`` obje
 
 * bytes first: over 1 MiB is refused unread, non-UTF-8 is named (GBK when it decodes as
   GBK), a UTF-8 BOM and CRLF line ends are fine, control characters are pointed at;
-* then YAML events from PyYAML's safe parser (libyaml when present), composed here into
-  a node tree that keeps each node's line and column. Composing ourselves lets us stop
-  early and in bounded memory: at most ``MAX_NODES`` nodes counting every alias
-  expansion (an alias bomb is refused before it grows), nesting at most ``MAX_DEPTH``,
-  no recursive aliases. Tags other than the plain YAML ones (``!!python/...`` and any
-  custom tag) are refused; nothing is ever constructed from a tag, so nothing runs;
+* then YAML nodes with their marks (line, column) from PyYAML's safe loader (libyaml's
+  composer when present). Composing does not expand aliases and constructs nothing, so
+  ``!!python/...`` and any other custom tag only sits on a node, is reported and never
+  runs. Absurd input is refused early and in bounded memory: a large file has its nodes
+  counted on the event stream before anything is kept (at most ``MAX_NODES``), nesting
+  stops at ``MAX_DEPTH`` (libyaml's own limit is deeper), and reading the nodes counts
+  every alias expansion against ``MAX_NODES`` too, so an alias bomb stops at once;
 * then the model, field by field from the nodes: duplicate keys, unknown keys (with a
   did-you-mean), missing keys and wrong types are reported and loading goes on, so one
   run lists every problem of the file. Local criteria are compiled with the catalogue's
@@ -17,31 +18,20 @@ Owns reading a scenario file safely and turning it into ``simulator.model`` obje
 
 Templates and conditions stay raw text: ``simulator.validate`` checks them and
 ``simulator.engine`` renders them. ``Scenario.marks`` keeps every field's position so
-later checks can point at the right line too.
+later checks can point at the right line too. ``read_nodes`` (the first two stages) is
+also how other YAML files of the project are read.
 """
 
 from __future__ import annotations
 
-import difflib
 import gc
 import os
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from yaml.events import (
-    AliasEvent,
-    DocumentStartEvent,
-    MappingEndEvent,
-    MappingStartEvent,
-    ScalarEvent,
-    SequenceEndEvent,
-    SequenceStartEvent,
-    StreamEndEvent,
-)
 
 from simulator.model import (
     CATEGORIES,
@@ -58,7 +48,7 @@ from simulator.model import (
 #: Larger files are refused before they are read.
 MAX_BYTES = 1 << 20
 #: Nodes in a file, every alias counted at its full expanded size.
-MAX_NODES = 100_000
+MAX_NODES = 50_000
 #: Nesting of collections, aliases expanded.
 MAX_DEPTH = 40
 
@@ -84,10 +74,13 @@ METER_ID = re.compile(r"[a-z_][a-z0-9_]*\Z")
 LOCAL_ID = re.compile(r"[a-z0-9_][a-z0-9_.-]*\Z")
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Files with more characters have their nodes counted before they are composed.
+COUNT_FROM = 64 * 1024
 _YAML = "tag:yaml.org,2002:"
 _TAGS = {None, "!", *(_YAML + t for t in ("str", "int", "float", "bool", "null", "seq", "map"))}
 _NULLS = {"", "~", "null", "Null", "NULL"}
+_PLAIN = (None, "")  # a plain scalar's style (pure-Python loader, libyaml)
+_TAG_MARK = re.compile(r"(?:^|[\s\[\]{},])!", re.MULTILINE)  # where a tag could start
 _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _CONSTRUCT = {
@@ -96,8 +89,9 @@ _CONSTRUCT = {
     _YAML + "bool": _CONSTRUCTOR.construct_yaml_bool,
     _YAML + "null": _CONSTRUCTOR.construct_yaml_null,
 }
-_CONTROL = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_CJK = re.compile("[\u4e00-\u9fff]")
+# What YAML does not allow in a file: control characters (but tab and line ends), lone
+# surrogates and the two non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # libyaml's and PyYAML's wording for the usual mistakes, in the trainer's language.
 _SYNTAX = {
@@ -111,11 +105,13 @@ _SYNTAX = {
     "found a tab character": "用了制表符（Tab），缩进请改用空格",
     "found character that cannot start any token": "这个字符不能出现在值的开头（@ 或 ` 开头的文字请加引号）",
     "found undefined tag handle": "未定义的标签前缀",
+    "found undefined alias": "未定义的别名",
+    "second occurrence": "锚点重复定义",
+    "but found another document": "一个场景文件只能有一个 YAML 文档（这里开始了第二个“---”）",
     "found unknown escape character": "双引号字符串中有无效的转义字符（要写反斜杠请用单引号）",
     "exceeded maximum nesting depth": "嵌套层级过深",
     "found incompatible YAML document": "不支持的 YAML 版本",
     "found unexpected ':'": "出现了意外的冒号“:”",
-    "found duplicate anchor": "锚点重复定义",
     "expected a comment or a line break": "这里应为注释或换行",
     "did not find expected node content": "找不到应有的内容",
     "did not find expected <document start>": "找不到文档开头“---”",
@@ -141,37 +137,29 @@ class Problem:
         return f"{self.path}:{self.line}:{self.col}: {self.severity}: {message}"
 
 
-class Scalar:
-    """A composed scalar; ``plain`` scalars get their type from their text (YAML 1.1)."""
-
-    __slots__ = ("tag", "value", "line", "col", "plain")
-    kind = "scalar"
-    size = 1  # nodes, aliases expanded
-    height = 1
-    open = False
-
-    def __init__(self, tag: str | None, value: str, line: int, col: int, plain: bool) -> None:
-        self.tag, self.value, self.line, self.col, self.plain = tag, value, line, col, plain
+Node = yaml.Node
 
 
-class Collection:
-    """A composed ``seq`` (value: list of nodes) or ``map`` (value: list of (key, value))."""
+class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader used only to compose nodes, which keep their marks.
 
-    __slots__ = ("kind", "tag", "value", "line", "col", "size", "height", "open")
-    plain = False
+    Types are not resolved while composing (the resolver's hooks run in Python for every
+    node and would cost more than the composing itself); the builder resolves the few
+    scalars whose type matters, from the node's text and style.
+    """
 
-    def __init__(self, kind: str, tag: str | None, line: int, col: int, stamp: int) -> None:
-        self.kind, self.tag, self.value, self.line, self.col = kind, tag, [], line, col
-        self.size = stamp  # the node count when it opened, until it closes
-        self.height = 2  # it holds scalars, until its children say more
-        self.open = True
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
+        return None
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
 
-Node = Scalar | Collection
+    def ascend_resolver(self) -> None:
+        return None
 
 
 class _Refused(Exception):
-    """Composition stops: the file is too big, too deep or malformed here."""
+    """Loading stops here: too many nodes (an alias bomb) or too deep."""
 
     def __init__(self, line: int, col: int, message: str) -> None:
         super().__init__(message)
@@ -203,6 +191,35 @@ def load_scenario(path: str | Path, *, catalogue: Any = None,
 def load_scenario_text(data: str | bytes, path: str = "<text>", *, catalogue: Any = None,
                        strict: bool = True) -> tuple[Scenario | None, list[Problem]]:
     """Load a scenario from its text (``path`` only names it in messages)."""
+    # Nodes and the model make no reference cycles (only a recursive alias does, and it is
+    # collected later), so the cyclic garbage collector has nothing to do here; left on, it
+    # rescans the growing tree over and over while it is built, doubling the time a file takes.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        root, problems = read_nodes(data, path)
+        if root is None:
+            return None, problems
+        scenario = _Builder(path, catalogue, problems).scenario(root)
+    except _Refused as exc:
+        problems.append(Problem(path, exc.line, exc.col, "error", str(exc)))
+        return None, problems
+    finally:
+        if collecting:
+            gc.enable()
+    problems.sort(key=lambda p: (p.line, p.col))
+    if strict and any(p.severity == "error" for p in problems):
+        return None, problems
+    return scenario, problems
+
+
+def read_nodes(data: str | bytes, path: str = "<text>") -> tuple[Node | None, list[Problem]]:
+    """A YAML file's node tree (with marks) after every check short of its meaning.
+
+    Size, encoding, control characters, syntax, tags and node limits, as for a scenario;
+    other YAML files of the project (exams) can read themselves through this and
+    ``_Builder``'s generic readers.
+    """
     problems: list[Problem] = []
     if isinstance(data, bytes):
         if len(data) > MAX_BYTES:
@@ -212,40 +229,23 @@ def load_scenario_text(data: str | bytes, path: str = "<text>", *, catalogue: An
             return None, problems
     else:
         text = data
-        if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-            return None, [Problem(path, 1, 1, "error", _too_big(len(text.encode("utf-8", "surrogatepass"))))]
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_BYTES:
+            return None, [Problem(path, 1, 1, "error", _too_big(size))]
     text = text.removeprefix("\ufeff")
     for match in _CONTROL.finditer(text):
         line, col = _position(text, match.start())
         problems.append(Problem(path, line, col, "error",
                                 f"文件中有不可见的控制字符 U+{ord(match.group()):04X}，请删除"))
         if len(problems) >= 10:
-            break
+            return None, problems
     if problems:
         return None, problems
 
     def report(line: int, col: int, message: str) -> None:
         problems.append(Problem(path, line, col, "error", message))
 
-    # The node tree holds no cycles (recursive aliases are refused), so the cyclic garbage
-    # collector has nothing to find in it; left on, it would rescan the growing tree over
-    # and over while it is built, which triples the time a file takes.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        root = compose(text, report)
-        if root is None:
-            return None, problems
-        builder = _Builder(path, catalogue)
-        builder.problems = problems
-        scenario = builder.scenario(root)
-    finally:
-        if collecting:
-            gc.enable()
-    problems.sort(key=lambda p: (p.line, p.col))
-    if strict and any(p.severity == "error" for p in problems):
-        return None, problems
-    return scenario, problems
+    return compose(text, report), problems
 
 
 def _file_size(fh: Any) -> int:
@@ -277,7 +277,7 @@ def _decode(data: bytes, path: str, problems: list[Problem]) -> str | None:
     line = data.count(b"\n", 0, bad) + 1
     col = len(data[line_start:bad].decode("utf-8", "replace")) + 1
     try:
-        looks_gbk = _CJK.search(data.decode("gbk")) is not None
+        looks_gbk = re.search("[\u4e00-\u9fff]", data.decode("gbk")) is not None
     except UnicodeDecodeError:
         looks_gbk = False
     if looks_gbk:
@@ -292,13 +292,20 @@ def _decode(data: bytes, path: str, problems: list[Problem]) -> str | None:
 # ------------------------------------------------------------------ composing
 
 
-def compose(text: str, report: Callable[[int, int, str], None]) -> Node | None:
-    """The node tree of a one-document YAML text, or None after reporting why not."""
-    parser = _Parser(text)
+def compose(text: str, report: Any) -> Node | None:
+    """The node tree of a one-document YAML text, or None after ``report(line, col, message)``."""
     try:
-        return _compose_events(parser.get_event, report)
+        if len(text) > COUNT_FROM:
+            _count_nodes(text)
+        loader = _Composer(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except _Refused as exc:
         report(exc.line, exc.col, str(exc))
+    except RecursionError:  # the pure-Python composer on deep nesting
+        report(1, 1, f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -309,8 +316,12 @@ def compose(text: str, report: Callable[[int, int, str], None]) -> Node | None:
         position = getattr(exc, "position", 0) or 0
         report(*_position(text, min(position, len(text))),
                f"YAML 无法读取：{getattr(exc, 'reason', None) or type(exc).__name__}")
-    finally:
-        parser.dispose()
+    else:
+        if root is None:
+            report(1, 1, "文件是空的：场景文件应为一个映射（id、title、steps……）")
+        elif "!" in text and _TAG_MARK.search(text):
+            _report_tags(root, report)
+        return root
     return None
 
 
@@ -322,90 +333,55 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     return f"YAML 语法错误：{problem}"
 
 
-def _compose_events(get_event: Callable[[], Any], report: Callable[[int, int, str], None]) -> Node | None:
-    stack: list[Collection] = []  # open collections
-    anchors: dict[str, Node] = {}
-    root: Node | None = None
-    total = 0  # nodes so far, aliases expanded
-    documents = 0
-    tags = _TAGS
-    while True:
-        event = get_event()
-        cls = type(event)
-        if cls is ScalarEvent:
-            mark = event.start_mark
-            tag = event.tag
-            node: Node = Scalar(tag, event.value, mark.line + 1, mark.column + 1, event.implicit[0])
-            total += 1
-        elif cls is MappingStartEvent or cls is SequenceStartEvent:
-            mark = event.start_mark
-            tag = event.tag
-            total += 1
-            node = Collection("map" if cls is MappingStartEvent else "seq", tag, mark.line + 1,
-                              mark.column + 1, total)
-        elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            done = stack.pop()
-            done.open = False
-            done.size = total - done.size + 1
-            if cls is MappingEndEvent:
-                children = done.value
-                done.value = list(zip(children[::2], children[1::2], strict=True))
-            if stack and stack[-1].height <= done.height:
-                stack[-1].height = done.height + 1
+def _count_nodes(text: str) -> None:
+    """Refuse a large file with too many nodes or too deep nesting, keeping nothing."""
+    loader = _Composer(text)
+    count = depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            cls = type(event)
+            if cls is yaml.StreamEndEvent:
+                return
+            if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Refused(*_at(event), f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                depth -= 1
+                continue
+            elif cls is not yaml.ScalarEvent and cls is not yaml.AliasEvent:
+                continue
+            count += 1
+            if count > MAX_NODES:
+                raise _Refused(*_at(event), f"节点过多（超过 {MAX_NODES} 个），已拒绝")
+    finally:
+        loader.dispose()
+
+
+def _report_tags(root: Node, report: Any) -> None:
+    """Every node with a tag other than the plain YAML ones (each node once)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
             continue
-        elif cls is AliasEvent:
-            mark = event.start_mark
-            found = anchors.get(event.anchor)
-            if found is None:
-                raise _Refused(mark.line + 1, mark.column + 1, f"未定义的别名 *{event.anchor}")
-            if found.open:
-                raise _Refused(mark.line + 1, mark.column + 1,
-                               f"别名 *{event.anchor} 引用了包含它自己的节点（递归别名）")
-            if len(stack) + found.height > MAX_DEPTH:
-                raise _Refused(mark.line + 1, mark.column + 1,
-                               f"嵌套层级过深（展开别名后超过 {MAX_DEPTH} 层）")
-            total += found.size
-            if total > MAX_NODES:
-                raise _Refused(mark.line + 1, mark.column + 1,
-                               f"节点过多（别名展开后超过 {MAX_NODES} 个），疑似“别名炸弹”，已拒绝")
-            if stack:
-                parent = stack[-1]
-                parent.value.append(found)
-                if parent.height <= found.height:
-                    parent.height = found.height + 1
-            continue
-        elif cls is DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                mark = event.start_mark
-                report(mark.line + 1, mark.column + 1,
-                       "一个场景文件只能有一个 YAML 文档（这里开始了第二个“---”）")
-                return root
-            continue
-        elif cls is StreamEndEvent:
-            break
-        else:
-            continue
-        # A new scalar or collection.
-        if tag is not None and tag not in tags:
-            report(node.line, node.col, f"不支持的标签 {tag}：场景文件只能用普通的 YAML 值"
-                                        "（出于安全考虑，带标签的对象不会被执行）")
-        if event.anchor is not None:
-            anchors[event.anchor] = node
-        if total > MAX_NODES:
-            raise _Refused(node.line, node.col,
-                           f"节点过多（别名展开后超过 {MAX_NODES} 个），疑似“别名炸弹”，已拒绝")
-        if stack:
-            stack[-1].value.append(node)
-        else:
-            root = node
-        if cls is not ScalarEvent:
-            stack.append(node)  # type: ignore[arg-type]
-            if len(stack) > MAX_DEPTH:
-                raise _Refused(node.line, node.col, f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
-    if root is None:
-        report(1, 1, "文件是空的：场景文件应为一个映射（id、title、steps……）")
-    return root
+        seen.add(id(node))
+        if node.tag is not None and node.tag not in _TAGS:
+            report(*_at(node), f"不支持的标签 {node.tag}：场景文件只能用普通的 YAML 值"
+                               "（出于安全考虑，带标签的对象不会被执行）")
+        if node.id == "sequence":
+            todo.extend(node.value)
+        elif node.id == "mapping":
+            for key, value in node.value:
+                todo += (key, value)
+
+
+def _at(node: Any) -> tuple[int, int]:
+    """1-based (line, column) of a node or event."""
+    mark = node.start_mark
+    return mark.line + 1, mark.column + 1
 
 
 # ------------------------------------------------------------------ building the model
@@ -422,14 +398,21 @@ def _label(path: Where) -> str:
 
 
 def _describe(node: Node) -> str:
-    if node.kind == "seq":
+    if node.id == "sequence":
         return "列表"
-    if node.kind == "map":
+    if node.id == "mapping":
         return "映射"
     return f"“{node.value}”"
 
 
+def _null(node: Node) -> bool:
+    """An empty value (``key:`` with nothing after it, ``~``, ``null``)."""
+    return node.id == "scalar" and node.tag is None and node.style in _PLAIN and node.value in _NULLS
+
+
 def _did_you_mean(word: str, choices: Any) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"，是不是 {close[0]}？" if close else ""
 
@@ -437,49 +420,61 @@ def _did_you_mean(word: str, choices: Any) -> str:
 class _Builder:
     """Builds the model from the node tree, collecting problems as it goes."""
 
-    def __init__(self, path: str, catalogue: Any) -> None:
+    def __init__(self, path: str, catalogue: Any = None, problems: list[Problem] | None = None) -> None:
         self.path = path
-        self.problems: list[Problem] = []
+        self.problems = problems if problems is not None else []
         self.marks: dict[Where, tuple[int, int]] = {}
         self._catalogue = catalogue
+        self._budget = MAX_NODES  # nodes left to read, aliases expanded
 
     def error(self, node: Node, message: str) -> None:
-        self.problems.append(Problem(self.path, node.line, node.col, "error", message))
+        self.problems.append(Problem(self.path, *_at(node), "error", message))
+
+    def _spend(self, node: Node) -> None:
+        """Count a collection's children against the budget (an alias bomb stops here)."""
+        self._budget -= len(node.value)
+        if self._budget < 0:
+            raise _Refused(*_at(node), f"节点过多（别名展开后超过 {MAX_NODES} 个），"
+                                       "疑似“别名炸弹”，已拒绝")
 
     # -- generic readers ---------------------------------------------------------------
 
-    def _pairs(self, node: Node) -> Iterator[tuple[Node, Node, bool]]:
+    def _pairs(self, node: Node, depth: int = 0) -> list[tuple[Node, Node, bool]]:
         """A mapping's (key, value, merged) pairs; ``<<`` merges come after the own keys."""
+        if depth > MAX_DEPTH:
+            raise _Refused(*_at(node), f"合并键 << 嵌套过深（超过 {MAX_DEPTH} 层，或引用了自己）")
+        self._spend(node)
+        own: list[tuple[Node, Node, bool]] = []
         merged: list[tuple[Node, Node, bool]] = []
         for key, value in node.value:
-            if key.value == "<<" and key.plain and key.kind == "scalar":
-                for source in (value.value if value.kind == "seq" else [value]):
-                    if source.kind != "map":
+            if key.value == "<<" and key.id == "scalar" and key.style in _PLAIN:
+                for source in (value.value if value.id == "sequence" else [value]):
+                    if source.id != "mapping":
                         self.error(source, "合并键 << 的值应为映射或映射的列表")
                         continue
-                    merged.extend((k, v, True) for k, v, _ in self._pairs(source))
-                continue
-            yield key, value, False
-        yield from merged
+                    merged += ((k, v, True) for k, v, _ in self._pairs(source, depth + 1))
+            else:
+                own.append((key, value, False))
+        return own + merged if merged else own
 
     def entries(self, node: Node, path: Where, allowed: tuple[str, ...] | None = None,
                 pattern: re.Pattern[str] | None = None, what: str = "键") -> dict[str, Node]:
         """A mapping's values by key: duplicate, unknown and badly named keys reported."""
-        if node.kind != "map":
-            if not (node.kind == "scalar" and node.plain and node.value in _NULLS):
+        if node.id != "mapping":
+            if not _null(node):
                 self.error(node, f"{_label(path)} 应为映射（键: 值），这里是{_describe(node)}")
             return {}
         out: dict[str, Node] = {}
-        lines: dict[str, int] = {}
         marks = self.marks
         for key, value, merged in self._pairs(node):
-            if key.kind != "scalar":
+            if key.id != "scalar":
                 self.error(key, f"{_label(path)} 的键应为文本，这里是{_describe(key)}")
                 continue
             name = key.value
             if name in out:
                 if not merged:
-                    self.error(key, f"重复的键 {name}（第 {lines[name]} 行已有），后一个会覆盖前一个")
+                    self.error(key, f"重复的键 {name}（第 {marks[(*path, name)][0]} 行已有），"
+                                    "后一个会覆盖前一个")
                 continue
             if allowed is not None and name not in allowed:
                 self.error(key, f"{_label(path)} 中有未知的键 {name}{_did_you_mean(name, allowed)}")
@@ -488,36 +483,36 @@ class _Builder:
                 self.error(key, f"{what} “{name}” 的写法不对（应为 {pattern.pattern[:-2]}）")
                 continue
             out[name] = value
-            lines[name] = key.line
-            marks[(*path, name)] = (key.line, key.col)
+            mark = key.start_mark
+            marks[(*path, name)] = (mark.line + 1, mark.column + 1)
         return out
 
     def fields(self, node: Node, kind: str, path: Where,
                required: tuple[str, ...] = ()) -> dict[str, Node]:
         out = self.entries(node, path, KEYS[kind])
-        if node.kind == "map":
+        if node.id == "mapping":
             for name in required:
                 if name not in out:
                     self.error(node, f"{_label(path) if path else '场景'} 缺少必填的键 {name}")
         return out
 
     def items(self, node: Node, path: Where) -> list[Node]:
-        if node.kind == "seq":
+        if node.id == "sequence":
+            self._spend(node)
             marks = self.marks
             for i, item in enumerate(node.value):
-                marks[(*path, i)] = (item.line, item.col)
+                mark = item.start_mark
+                marks[(*path, i)] = (mark.line + 1, mark.column + 1)
             return node.value
-        if not (node.kind == "scalar" and node.plain and node.value in _NULLS):
+        if not _null(node):
             self.error(node, f"{_label(path)} 应为列表（每项以“- ”开头），这里是{_describe(node)}")
         return []
 
     def text(self, node: Node | None, path: Where, default: str = "") -> str:
         if node is None:
             return default
-        if node.kind == "scalar":
-            if node.plain and node.tag is None and node.value in _NULLS:
-                return default
-            return node.value
+        if node.id == "scalar":
+            return default if _null(node) else node.value
         self.error(node, f"{_label(path)} 应为文本，这里是{_describe(node)}")
         return default
 
@@ -551,7 +546,12 @@ class _Builder:
     def integer(self, node: Node | None, path: Where, lo: int, hi: int, default: int) -> int:
         if node is None:
             return default
-        value = self.value(node, path)
+        text = node.value
+        if (node.id == "scalar" and node.tag is None and node.style in _PLAIN and text.isascii()
+                and text.lstrip("-").isdigit() and not text.lstrip("-").startswith("0")):
+            value: Any = int(text)  # the usual plain decimal, without the resolver
+        else:
+            value = self.value(node, path)
         if type(value) is not int or not lo <= value <= hi:
             self.error(node, f"{_label(path)} 应为 {lo} 到 {hi} 的整数，这里是{_describe(node)}")
             return default
@@ -568,15 +568,17 @@ class _Builder:
 
     def value(self, node: Node, path: Where) -> Any:
         """Plain data (vars, detect blocks): scalars typed as YAML 1.1 says, keys as text."""
-        if node.kind == "scalar":
+        if node.id == "scalar":
             return self._scalar(node, path)
-        if node.kind == "seq":
+        if len(path) > MAX_DEPTH:
+            raise _Refused(*_at(node), f"嵌套层级过深（超过 {MAX_DEPTH} 层，或别名引用了包含它自己的节点）")
+        if node.id == "sequence":
             return [self.value(item, (*path, i)) for i, item in enumerate(self.items(node, path))]
         return {k: self.value(v, (*path, k)) for k, v in self.entries(node, path).items()}
 
     def _scalar(self, node: Node, path: Where) -> Any:
         tag = node.tag
-        if tag is None and node.plain:
+        if tag is None and node.style in _PLAIN:
             tag = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))
         if tag is None or tag == "!" or tag not in _TAGS or tag == _YAML + "str":
             return node.value
@@ -592,7 +594,7 @@ class _Builder:
     # -- the scenario ------------------------------------------------------------------
 
     def scenario(self, root: Node) -> Scenario | None:
-        if root.kind != "map":
+        if root.id != "mapping":
             self.error(root, f"场景文件应为一个映射（id、title、steps……），这里是{_describe(root)}")
             return None
         f = self.fields(root, "scenario", (), ("id", "title", "category", "steps", "endings"))
@@ -605,7 +607,7 @@ class _Builder:
         endings = [self.ending(node, i) for i, node in
                    enumerate(self.items(f["endings"], ("endings",)))] if "endings" in f else []
         for key, items in (("steps", steps), ("endings", endings)):
-            if key in f and not items and f[key].kind == "seq":
+            if key in f and not items and f[key].id == "sequence":
                 self.error(f[key], f"{key} 至少要有一项")
         return Scenario(
             id=self.ident(f.get("id"), ("id",), SCENARIO_ID, "场景 id"),
@@ -647,9 +649,9 @@ class _Builder:
 
     def step(self, node: Node, index: int) -> Step:
         path: Where = ("steps", index)
-        if node.kind != "map":
+        if node.id != "mapping":
             self.error(node, f"{_label(path)} 应为映射（id、visitor……），这里是{_describe(node)}")
-            return Step(id="", visitor="", line=node.line)  # keeps later steps' indexes
+            return Step(id="", visitor="", line=_at(node)[0])  # keeps later steps' indexes
         f = self.fields(node, "step", path, ("id", "visitor"))
         step_id = self.ident(f.get("id"), (*path, "id"), STEP_ID, "步骤 id")
         return Step(
@@ -669,7 +671,7 @@ class _Builder:
             model_answer=self.text(f.get("model_answer"), (*path, "model_answer")),
             hint=self.text(f.get("hint"), (*path, "hint")),
             weight=self.number(f.get("weight"), (*path, "weight"), 1.0),
-            line=node.line,
+            line=_at(node)[0],
         )
 
     def options(self, node: Node, path: Where) -> tuple[Option, ...]:
@@ -708,7 +710,7 @@ class _Builder:
 
     def ending(self, node: Node, index: int) -> Ending:
         path: Where = ("endings", index)
-        if node.kind != "map":
+        if node.id != "mapping":
             self.error(node, f"{_label(path)} 应为映射（id、title、text……），这里是{_describe(node)}")
             return Ending(id="", title="", text="")
         f = self.fields(node, "ending", path, ("id", "title", "text"))
@@ -763,9 +765,9 @@ def _locate(node: Node, where: str) -> Node:
     """The node a ``PatternError.where`` suffix (``.any[1].all``) names, as near as it gets."""
     for token in re.findall(r"\[(\d+)\]|([^.\[\]]+)", where):
         index, key = token
-        if index and node.kind == "seq" and int(index) < len(node.value):
+        if index and node.id == "sequence" and int(index) < len(node.value):
             node = node.value[int(index)]
-        elif key and node.kind == "map":
+        elif key and node.id == "mapping":
             found = next((v for k, v in node.value if k.value == key), None)
             if found is None:
                 break

@@ -15,7 +15,9 @@ offending node (``Scenario.marks``):
   ending texts) parse and use only the scenario's vars and meters;
 * conditions compile in the sandbox and use only the names the engine gives them.
 
-``validate_paths`` runs loader and checks over files and folders for ``simulator validate``.
+``validate_paths`` runs loader and checks over files and folders for ``simulator validate``
+(a large library in several processes), and ``example_mismatches`` runs each step's
+examples for ``simulator test``.
 """
 
 from __future__ import annotations
@@ -65,13 +67,7 @@ def validate_paths(paths: Iterable[str | Path], catalogue: Any = None,
         catalogue = default_detector().catalogue  # loaded before forking: workers inherit it
         if workers is None:
             workers = min(os.cpu_count() or 1, len(files) // PARALLEL_FROM)
-    results = None
-    if workers and workers > 1:
-        try:
-            with ProcessPoolExecutor(workers) as pool:
-                results = list(pool.map(check_file, files, chunksize=max(1, len(files) // (8 * workers))))
-        except (OSError, BrokenProcessPool):
-            results = None  # no worker processes here: check in this one
+    results = _check_in_parallel(files, workers) if workers and workers > 1 else None
     if results is None:
         results = [check_file(path, catalogue) for path in files]
     first_file: dict[str, str] = {}
@@ -83,6 +79,23 @@ def validate_paths(paths: Iterable[str | Path], catalogue: Any = None,
             first_file[scenario_id] = str(path)
         problems += sorted(found, key=lambda p: (p.line, p.col))
     return problems
+
+
+def _check_in_parallel(files: list[Path], workers: int) -> list[Any] | None:
+    """``check_file`` over ``files`` in forked worker processes; None where that is not possible.
+
+    Forked only: a worker started afresh would re-run ``python -m simulator`` itself, and
+    would load the catalogue again, which costs more than it saves.
+    """
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(check_file, files, chunksize=max(1, len(files) // (8 * workers))))
+    except (OSError, BrokenProcessPool):
+        return None  # no worker processes here: the caller checks in this one
 
 
 def check_file(path: Path, catalogue: Any = None) -> tuple[str, tuple[int, int], list[Problem]]:

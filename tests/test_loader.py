@@ -206,37 +206,68 @@ def test_missing_file_is_a_problem_not_an_exception(tmp_path):
     assert scenario is None and "无法读取文件" in problems[0].message
 
 
+def bomb(levels: int = 12) -> str:
+    """A "billion laughs": each anchor holds ten aliases of the one before."""
+    out = ["  l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    out += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return "\n".join(out)
+
+
 def test_alias_bomb_is_refused_in_bounded_memory():
-    levels = ["a: &a [x,x,x,x,x,x,x,x,x,x]"]
-    for i in range(1, 12):
-        prev = chr(ord("a") + i - 1)
-        levels.append(f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} [{','.join(['*' + prev] * 10)}]")
-    text = "\n".join(levels) + "\n"
+    text = variant("vars: {unit: 区住房保障中心, visitor: {name: 王女士}}",
+                   "vars:\n" + bomb() + "\n  unit: 区住房保障中心\n  visitor: {name: 王女士}")
     tracemalloc.start()
     try:
-        problem = only(text)
+        found = errors(text)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert "别名炸弹" in problem.message
-    assert problem.line <= 6  # stopped at the level that crossed the limit, not at the end
+    assert len(found) == 1 and "别名炸弹" in found[0].message
+    assert found[0].line <= line_of(text, "  l5:")  # stopped where it crossed the limit
+    assert peak < 20 * 2**20
+
+
+def test_alias_bomb_where_nothing_reads_it_is_never_expanded():
+    tracemalloc.start()
+    try:
+        found = errors("bomb:\n" + bomb(30) + "\n")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any("未知的键 bomb" in p.message and p.line == 1 for p in found)
     assert peak < 20 * 2**20
 
 
 def test_recursive_alias_is_refused():
-    problem = only("a: &a [1, *a]\n")
-    assert problem.line == 1 and "递归别名" in problem.message
+    text = variant("vars: {unit: 区住房保障中心,", "vars: {loop: &a [1, *a], unit: 区住房保障中心,")
+    problem = only(text)
+    assert problem.line == line_of(text, "vars:") and "引用了包含它自己的节点" in problem.message
 
 
-@pytest.mark.parametrize("text", [
-    "a: " + "[" * 3000 + "]" * 3000,
-    "a:\n" + "".join(" " * (i + 1) + "b:\n" for i in range(200)),
-    "- " * 5000 + "x\n",
-    "a: &a [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\nb: [[[[[[[[[[*a]]]]]]]]]]\n",
+@pytest.mark.parametrize("deep", [
+    "[" * 3000 + "]" * 3000,  # libyaml's own limit
+    "\n" + "".join("  " * (i + 2) + "b:\n" for i in range(60)) + "  " * 62 + "x",
+    "&a [[[[[[[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]]]]]]\n  other: [[[[[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]]]]]",
 ])
-def test_absurd_nesting_is_refused(text):
+def test_absurd_nesting_is_refused(deep):
+    text = variant("vars: {unit: 区住房保障中心, visitor: {name: 王女士}}",
+                   "vars:\n  unit: 区住房保障中心\n  visitor: {name: 王女士}\n  deep: " + deep)
     problem = only(text)
     assert "嵌套" in problem.message
+    assert problem.line >= line_of(text, "  deep:")
+
+
+def test_absurd_input_in_a_large_file_is_refused_before_it_is_kept():
+    tracemalloc.start()
+    try:
+        wide = errors("a: [" + "x, " * 300_000 + "x]\n")
+        deep = errors("a:\n" + "".join(" " * (i + 1) + "b:\n" for i in range(400)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(wide) == 1 and "节点过多" in wide[0].message and wide[0].line == 1
+    assert len(deep) == 1 and "嵌套" in deep[0].message and deep[0].line <= 60
+    assert peak < 30 * 2**20
 
 
 def test_python_tag_is_refused_and_never_executed(tmp_path):

@@ -226,3 +226,46 @@ def test_rescore_history_keeps_old_scores(tmp_path):
         history = st.score_history(attempt=aid)
         assert [(h["idx"], h["score"]) for h in history] == [(0, 80.0), (None, 80.0)]
         assert json.loads(history[0]["verdicts"])[0]["criterion"] == "listen.hospitality"
+
+
+@pytest.fixture()
+def tiny_disk(tmp_path):
+    """A 400 KiB tmpfs as the data folder (root only); skipped where mounting is not allowed."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(folder)],
+                          capture_output=True)
+    if done.returncode:
+        pytest.skip("cannot mount a small tmpfs here to fill a disk for real")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_really_full_disk(tiny_disk, tmp_path):
+    with Store.open(tiny_disk) as st:
+        st.register_trainee("A001", "张三")
+        aid = st.begin_attempt("A001", "demo")
+        saved = 0
+        with pytest.raises(StoreError, match="空间已满"):
+            while True:
+                st.save_answer(aid, saved, result(answer="很长的回答" * 3000))
+                saved += 1
+        assert saved > 0 and len(st.answers(aid)) == saved
+    with Store.open(tiny_disk) as st:  # nothing half-written: the same answers, still readable
+        assert [a.index for a in st.answers(aid)] == list(range(saved))
+    # A second data folder on the same disk, once the last free bytes are gone: the store
+    # cannot even be created there.
+    (tiny_disk / "room2").mkdir()
+    with open(tiny_disk / "filler", "wb", buffering=0) as fh, pytest.raises(OSError):
+        while True:  # take the last free bytes
+            fh.write(b"\0" * 4096)
+    exam = tmp_path / "exams" / "full.yaml"
+    exam.parent.mkdir()
+    exam.write_text("id: full\ntitle: 满\nscenarios: [retiree]\ntime_limit: 10\npass_mark: 60\n",
+                    encoding="utf-8")
+    answers = tmp_path / "a.txt"
+    answers.write_text("您好，请坐。\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "simulator", "--data", str(tiny_disk / "room2"), "exam",
+                           "take", str(exam), "--trainee", "B002", "--name", "李四", "--answers",
+                           str(answers)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "空间已满" in done.stderr and "Traceback" not in done.stderr

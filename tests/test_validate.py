@@ -218,3 +218,39 @@ def test_builtin_library_has_no_errors():
     if not any(folder.glob("*.yaml")):
         pytest.skip("no built-in scenarios yet")
     assert [str(p) for p in validate_paths([folder]) if p.severity == "error"] == []
+
+
+def test_a_bare_unknown_name_and_unknown_filters_are_caught():
+    text = variant("when: choice == 2", "when: choise")
+    text = variant("when: mood >= 95", "when: mood|nosuch >= 95", text)
+    text = variant("我找{{ unit }}找了", "我找{{ unit|shout }}找了", text)
+    problems = check(text)
+    assert find(problems, "未定义的名字 choise").line == line_of(text, "when: choise")
+    assert find(problems, "未知的过滤器 nosuch").line == line_of(text, "when: mood|nosuch")
+    assert find(problems, "未知的过滤器 shout").line == line_of(text, "visitor: 我找")
+
+
+def test_every_condition_the_validator_accepts_compiles_in_the_sandbox():
+    from simulator.engine import compiled_condition
+
+    scenario, _ = load_scenario_text(BASE)
+    conditions = [b.when for s in scenario.steps for b in s.next if b.when]
+    conditions += [e.when for e in scenario.endings if e.when]
+    assert len(conditions) >= 4
+    for source in conditions:
+        assert compiled_condition(source) is not None
+
+
+def test_parallel_checking_gives_the_same_problems_in_the_same_order(tmp_path):
+    for n in range(12):
+        text = BASE.replace("id: branching", f"id: s{n:02d}", 1)
+        if n % 3 == 0:
+            text = text.replace("good: [classify.record]", "good: [classify.recrod]")
+        if n % 4 == 1:
+            text = text.replace("difficulty: 1", "difficulty: 高")
+        (tmp_path / f"s{n:02d}.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "dup.yaml").write_text(BASE.replace("id: branching", "id: s01", 1), encoding="utf-8")
+    serial = validate_paths([tmp_path], workers=1)
+    assert validate_paths([tmp_path], workers=2) == serial
+    assert len([p for p in serial if "classify.recrod" in p.message]) == 4
+    assert any("与" in p.message and "重复" in p.message for p in serial)

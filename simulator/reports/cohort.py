@@ -180,9 +180,12 @@ def gather(store: Store, exam_id: str, library: Mapping[str, Scenario], catalogu
             for ans in answers.get(attempt.id, []) if attempt else []:
                 step = scenario.step(ans.step) if scenario else None
                 final = ans.final_verdicts
+                said = ans.answer
+                if step is not None and ans.choice and ans.choice <= len(step.options):
+                    said = f"{ans.choice}. {render(scenario, step.options[ans.choice - 1].text)}"
                 steps.append(StepView(
                     ans.index + 1, ans.step, render(scenario, step.visitor) if step else "",
-                    ans.answer, ans.score, ans.review_score,
+                    said, ans.score, ans.review_score,
                     _verdict_views(final, ans.verdicts, step, criteria),
                     overrides.get((ans.attempt, ans.index), []),
                     render(scenario, step.model_answer) if step and step.model_answer else ""))

@@ -266,11 +266,10 @@ class SimulatorApp(App[int]):
         self.notify("按 Ctrl+Q 退出。", title="退出")
 
     def action_command_palette(self) -> None:
-        from textual.command import CommandPalette
+        from simulator.tui.widgets.chrome import Palette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder="输入场景名称或命令……",
-                                            id="--command-palette"))
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("切换主题", "在深色和浅色主题之间切换（Ctrl+T）", self.action_toggle_theme)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.command import CommandInput, CommandPalette
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, Markdown
 from tui_helpers import (
     BAD_ARRIVAL,
     GOOD_ARRIVAL,
@@ -26,12 +26,11 @@ from simulator.tui.widgets.answer import ChoiceList
 from simulator.tui.widgets.bars import MeterPanel
 from simulator.tui.widgets.feedback import FeedbackPanel, HintPanel
 from simulator.tui.widgets.library import ScenarioList
-from simulator.tui.widgets.prose import Prose
 
 
 def plain(widget) -> str:
-    """The text a widget shows, without the line breaks its wrapping added."""
-    return widget.plain if isinstance(widget, Prose) else str(widget.render())
+    """The text a Static shows (its content, before wrapping)."""
+    return str(widget.render())
 
 
 def texts(screen, selector: str) -> list[str]:
@@ -98,7 +97,7 @@ async def test_mouse_click_opens_briefing():
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         listing = app.screen.query_one(ScenarioList)
-        await pilot.click(ScenarioList, offset=(4, 4))  # second entry (two lines each)
+        await pilot.click(ScenarioList, offset=(4, 6))  # second entry: 3 lines, a rule, then it
         await settle(pilot)
         assert isinstance(app.screen, BriefingScreen)
         assert app.screen.scenario.id == listing.options[1].id
@@ -163,7 +162,7 @@ async def test_free_and_choice_answers_reach_the_good_ending_and_debrief():
         assert debrief.attempt.ending == "settled"
         assert debrief.attempt.score == 100.0
         assert debrief.query_one("#score").value == "100"
-        assert "优秀" in str(debrief.query_one("#level", Static).render())
+        assert "优秀" in plain(debrief.query_one("#level"))
         assert len(debrief.query(StepReview)) == 3
         model = texts(debrief, ".model-answer")
         assert len(model) == 3 and "参考答案" in model[2] and "劳动监察大队" in model[2]
@@ -212,7 +211,7 @@ async def test_empty_answer_is_not_submitted():
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen.session.results == []
-        assert "请先输入回答" in str(app.screen.query_one("#answer-status", Static).render())
+        assert "请先输入回答" in plain(app.screen.query_one("#answer-status"))
 
 
 async def test_hint_toggles_with_f2():
@@ -223,10 +222,10 @@ async def test_hint_toggles_with_f2():
         assert not hint.display
         await pilot.press("f2")
         assert hint.display
-        shown = hint.plain
+        shown = plain(hint)
         assert "先体谅他跑了好几趟的辛苦" in shown and "体谅来访者的情绪" in shown and "要避免" in shown
         await answer(pilot, GOOD_ARRIVAL)
-        assert "先把情况记下来" in hint.plain  # follows the current step
+        assert "先把情况记下来" in plain(hint)  # follows the current step
         await pilot.press("f2")
         assert not hint.display
 
@@ -342,6 +341,28 @@ async def test_command_palette_starts_a_scenario_by_name():
         await settle(pilot)
         assert isinstance(app.screen, BriefingScreen)
         assert app.screen.scenario.id == "road-suggestion-demo"
+
+
+async def test_command_palette_speaks_chinese():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        palette = app.screen.query_one(CommandInput)
+        assert palette.placeholder == "输入场景名称或命令……"
+        palette.insert_text_at_cursor("zzzz")
+        await pilot.pause(1.0)
+        shown = [str(o.prompt) for o in app.screen.query_one("CommandList").options]
+        assert shown == ["没有找到匹配的场景或命令"]
+        palette.value = ""
+        palette.insert_text_at_cursor("主题")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.theme == "textual-light"
+        assert app.screen.query_one("HeaderIcon").tooltip == "打开命令面板（Ctrl+P）"
 
 
 async def test_theme_toggles():

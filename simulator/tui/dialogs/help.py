@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
+
+from simulator.tui.widgets.markdown import ChineseMarkdown
 
 HELP = """\
 ## 按键
@@ -69,7 +71,7 @@ class HelpDialog(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = "帮助"
             with VerticalScroll(id="help-scroll"):
-                yield Markdown(HELP, id="help-text")
+                yield ChineseMarkdown(HELP, id="help-text")
             yield Static("按 Esc 或 F1 关闭", id="help-footer")
 
     def on_mount(self) -> None:

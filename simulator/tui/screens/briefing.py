@@ -10,12 +10,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown, Static
+from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from simulator.model import Scenario
 from simulator.tui.messages import GoHome, StartConversation
+from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.library import summary_line
+from simulator.tui.widgets.markdown import ChineseMarkdown
 
 if TYPE_CHECKING:
     from simulator.engine import Session
@@ -35,10 +37,10 @@ class BriefingScreen(Screen):
         self.session: Session | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="briefing-body"):
             yield Static(id="briefing-meta")
-            yield Markdown("正在准备场景……", id="briefing-text")
+            yield ChineseMarkdown("正在准备场景……", id="briefing-text")
         with Horizontal(id="briefing-actions", classes="actions"):
             yield Button("开始接待（Enter）", id="start", variant="primary", disabled=True)
             yield Button("返回场景库（Esc）", id="back")
@@ -46,9 +48,18 @@ class BriefingScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"接待简报 · {self.scenario.title}"
-        self.query_one("#briefing-meta", Static).update(Content.assemble(
-            (self.scenario.title, "bold $accent"), "\n", (summary_line(self.scenario), "$text-muted")))
+        self.query_one("#briefing-meta", Static).update(self._meta())
         self.prepare()
+
+    def _meta(self, visitor: str = "") -> Content:
+        scenario = self.scenario
+        lines = [Content.styled(scenario.title, "bold $accent"),
+                 Content.styled(summary_line(scenario), "$text-muted")]
+        if scenario.situations:
+            lines.append(Content.assemble(("情形：", "$text-muted"), "、".join(scenario.situations)))
+        if visitor:
+            lines.append(Content.assemble(("来访者：", "$text-muted"), visitor))
+        return Content("\n").join(lines)
 
     @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
     def prepare(self) -> None:
@@ -61,16 +72,13 @@ class BriefingScreen(Screen):
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "prepare" and event.state == WorkerState.ERROR:
             self.app.worker_failed(event.worker)
-            await self.query_one("#briefing-text", Markdown).update(
+            await self.query_one("#briefing-text", ChineseMarkdown).update(
                 "**这个场景现在无法开始。** 请按 Esc 返回场景库。")
 
     async def _ready(self, session: Session, text: str, name: str) -> None:
         self.session = session
-        meta = self.query_one("#briefing-meta", Static)
-        meta.update(Content.assemble(
-            (self.scenario.title, "bold $accent"), "\n", (summary_line(self.scenario), "$text-muted"),
-            "\n", ("来访者：", "$text-muted"), name))
-        await self.query_one("#briefing-text", Markdown).update(text or "（这个场景没有简报。）")
+        self.query_one("#briefing-meta", Static).update(self._meta(name))
+        await self.query_one("#briefing-text", ChineseMarkdown).update(text or "（这个场景没有简报。）")
         start = self.query_one("#start", Button)
         start.disabled = False
         start.focus()

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from simulator.tui.messages import (
@@ -29,7 +29,10 @@ from simulator.tui.messages import (
 )
 from simulator.tui.widgets.answer import AnswerBox
 from simulator.tui.widgets.bars import MeterPanel, mood_label
+from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.feedback import FeedbackPanel, HintPanel, highlight_answer
+from simulator.tui.widgets.markdown import ChineseMarkdown
+from simulator.tui.widgets.prose import join_cjk_lines
 from simulator.tui.widgets.transcript import Transcript, ending_notice, trainee_says, visitor_says
 
 if TYPE_CHECKING:
@@ -60,7 +63,7 @@ class ConversationScreen(Screen):
         return self.mode == "practice"
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Horizontal(id="conv-body"):
             yield Transcript(id="transcript")
             with Vertical(id="sidebar"):
@@ -93,7 +96,8 @@ class ConversationScreen(Screen):
         step = session.current
         if step is None:
             return
-        name, line = session.visitor_name(), session.visitor_line()
+        name = session.visitor_name()
+        line = join_cjk_lines(session.visitor_line().strip(), keep_sentences=True)
         mood = mood_label(session.scenario, session.meters)
         options = tuple(session.options()) if step.answer == "choice" else ()
         self._asking = (step.id, name, mood, line, options)
@@ -111,9 +115,9 @@ class ConversationScreen(Screen):
         done = len(self.session.results)
         text = "接待已结束" if self.session.finished else f"已回答 {done} 步"
         if self.session.finished:
-            text += "\nEnter 查看讲评 · Esc 返回"
+            text += "\nEnter 查看讲评\nEsc 返回场景库"
         elif self.practice:
-            text += "\nF2 提示 · Esc 放弃"
+            text += "\nF2 提示\nEsc 放弃练习"
         self.query_one("#progress", Static).update(Content.styled(text, "$text-muted"))
 
     # -- answering -------------------------------------------------------------------
@@ -178,6 +182,9 @@ class ConversationScreen(Screen):
             return
         self.attempt = attempt
         entries.append(ending_notice(self.session.ending))
+        if self.session.ending is not None and self.session.ending.text.strip():
+            text = self.session.render(self.session.ending.text).strip()
+            entries.append(ChineseMarkdown(text, classes="ending-text"))
         await transcript.add(*entries)
         self.query_one("#hint", HintPanel).display = False
         self._show_progress()

@@ -10,13 +10,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Digits, Footer, Header, Markdown, Static
+from textual.widgets import Button, Digits, Footer, Static
 
 from simulator.model import Criterion, Section
 from simulator.tui.messages import GoHome, Retry, Turn
 from simulator.tui.widgets.bars import SectionProfile
+from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.feedback import VerdictList, highlight_answer, verdict_rows
-from simulator.tui.widgets.prose import Prose
+from simulator.tui.widgets.markdown import ChineseMarkdown
+from simulator.tui.widgets.prose import prose
 from simulator.tui.widgets.transcript import ending_notice
 
 if TYPE_CHECKING:
@@ -53,15 +55,15 @@ class StepReview(Vertical):
             said = Content(f"{result.choice}. {turn.options[result.choice - 1]}")
         else:
             said = highlight_answer(result.answer, result.verdicts)
-        yield Prose(Content.assemble(
+        yield Static(prose(Content.assemble(
             (turn.visitor_name, "bold $accent"),
             (f"（{turn.mood}）" if turn.mood else "", "$text-muted"), "：", turn.line, "\n",
             ("你的选择：" if result.choice is not None else "你：", "bold $primary"), said,
-        ), classes="said")
+        )), classes="said")
         yield VerdictList(verdict_rows(step, result, self.criteria, self.sections))
         if step.model_answer:
-            yield Prose(Content.assemble(("参考答案：", "bold $success"),
-                                          self.session.render(step.model_answer)),
+            yield Static(prose(Content.assemble(("参考答案：", "bold $success"),
+                                                self.session.render(step.model_answer).strip())),
                          classes="model-answer")
 
 
@@ -85,7 +87,7 @@ class DebriefScreen(Screen):
     def compose(self) -> ComposeResult:
         attempt, session = self.attempt, self.session
         ending = session.ending
-        yield Header()
+        yield AppHeader()
         with VerticalScroll(id="debrief-body"):
             with Horizontal(id="score-row"):
                 yield Digits(f"{attempt.score:g}", id="score")
@@ -96,7 +98,7 @@ class DebriefScreen(Screen):
                                                   (" 步", "$text-muted")))
             yield ending_notice(ending)
             if ending is not None and ending.text.strip():
-                yield Markdown(session.render(ending.text), id="ending-text")
+                yield ChineseMarkdown(session.render(ending.text).strip(), id="ending-text")
             yield Static("按指引各部分的表现", classes="section-title")
             yield SectionProfile(attempt.sections, self.sections, id="profile")
             yield Static("逐步回顾", classes="section-title")

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList
+from textual.widgets import Footer, Input, OptionList
 
 from simulator.tui.library import Library
 from simulator.tui.messages import OpenBriefing
+from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.library import ScenarioDetails, ScenarioList
 
 
@@ -31,7 +32,7 @@ class HomeScreen(Screen):
         self.library: Library | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         with Horizontal(id="home-body"):
             with Vertical(id="library-pane"):
                 yield Input(placeholder="输入关键字筛选：标题、类别、情形……", id="filter",

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from simulator.tui.messages import AnswerSubmitted
+from simulator.tui.widgets.prose import prose
 
 
 class ChoiceList(OptionList):
@@ -44,7 +45,7 @@ class AnswerBox(Vertical):
         & > ChoiceList { height: auto; max-height: 11; border: round $primary; }
         & > ChoiceList:focus { border: round $accent; }
         & > #answer-status { color: $text-muted; height: 1; padding: 0 1; }
-        & > #debrief-button { width: 100%; margin: 0 0 1 0; }
+        & > #debrief-button { width: 100%; }
     }
     """
 
@@ -75,7 +76,8 @@ class AnswerBox(Vertical):
     def ask_choice(self, options: list[str]) -> None:
         choices = self.choices
         choices.set_options(
-            Option(Content.assemble((f"{n}. ", "bold"), text)) for n, text in enumerate(options, 1)
+            Option(prose(Content.assemble((f"{n}. ", "bold"), text)))
+            for n, text in enumerate(options, 1)
         )
         choices.highlighted = 0
         self._show("choices")

@@ -10,9 +10,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.widgets import Static
 
 from simulator.model import Criterion, Section, Step, StepResult, Verdict
-from simulator.tui.widgets.prose import Prose
+from simulator.tui.widgets.prose import prose
 
 GOOD_STYLE = "bold $success underline"
 BAD_STYLE = "bold $error underline"
@@ -70,7 +71,7 @@ def verdict_rows(
         head = [(f"{mark} ", f"bold {style}"), (criterion.title, "bold"),
                 (f"  {section_label(criterion, sections)}", "$text-muted")]
         if not verdict.expected:
-            head.append(("（本步未要求）", "$text-muted"))
+            head.append(("（额外做到）" if verdict.kind == "good" else "（本步未列出）", "$text-muted"))
         quotes = "".join(f"「{e}」" for e in verdict.evidence if e)
         detail = Content.assemble((quotes, style), (" " if quotes and advice else ""),
                                   (advice, "$text-muted"))
@@ -100,9 +101,9 @@ class VerdictList(Vertical):
 
     def compose(self) -> ComposeResult:
         for head, detail in self.rows:
-            yield Prose(head, classes="verdict-head")
+            yield Static(prose(head), classes="verdict-head")
             if detail is not None:
-                yield Prose(detail, classes="verdict-detail")
+                yield Static(prose(detail), classes="verdict-detail")
 
 
 class FeedbackPanel(VerdictList):
@@ -139,7 +140,7 @@ def hint_content(step: Step, criteria: dict[str, Criterion], sections: dict[int,
     return Content("\n").join(lines)
 
 
-class HintPanel(Prose):
+class HintPanel(Static):
     """What the current step expects; toggled by the trainee before answering."""
 
     DEFAULT_CSS = """
@@ -156,4 +157,4 @@ class HintPanel(Prose):
         self.border_title = "本步提示（F2 隐藏）"
 
     def show_for(self, step: Step, criteria: dict[str, Criterion], sections: dict[int, Section]) -> None:
-        self.update(hint_content(step, criteria, sections))
+        self.update(prose(hint_content(step, criteria, sections)))

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.tui.widgets.prose import Prose
+from simulator.tui.widgets.prose import prose
 
 if TYPE_CHECKING:
     from simulator.model import Scenario
@@ -21,15 +21,12 @@ def stars(difficulty: int) -> str:
 
 
 def summary_line(scenario: Scenario) -> str:
-    parts = [scenario.category]
-    if scenario.situations:
-        parts.append("、".join(scenario.situations))
-    parts += [f"难度 {stars(scenario.difficulty)}", f"约 {scenario.minutes} 分钟"]
-    return " · ".join(parts)
+    """``申诉求决 · 难度 ★★☆☆☆ · 约 8 分钟``."""
+    return f"{scenario.category} · 难度 {stars(scenario.difficulty)} · 约 {scenario.minutes} 分钟"
 
 
 class ScenarioList(OptionList):
-    """One two-line entry per scenario: title, then category · situations · difficulty · minutes."""
+    """One entry per scenario: title; category, difficulty and minutes; situations."""
 
     DEFAULT_CSS = """
     ScenarioList { height: 1fr; border: round $primary; }
@@ -39,12 +36,20 @@ class ScenarioList(OptionList):
     def show(self, scenarios: list[Scenario]) -> None:
         """Replace the entries, keeping the highlighted scenario when it is still listed."""
         current = self.highlighted_option.id if self.highlighted_option else None
-        self.set_options(
-            Option(Content.assemble((s.title, "bold"), "\n", (summary_line(s), "$text-muted")), id=s.id)
-            for s in scenarios
-        )
+        entries: list[Option | None] = []
+        for scenario in scenarios:
+            entries += [None] if entries else []  # a rule between two scenarios
+            entries.append(Option(self._prompt(scenario), id=scenario.id))
+        self.set_options(entries)
         ids = [s.id for s in scenarios]
-        self.highlighted = ids.index(current) if current in ids else (0 if ids else None)
+        self.highlighted = self.get_option_index(current) if current in ids else (0 if ids else None)
+
+    @staticmethod
+    def _prompt(scenario: Scenario) -> Content:
+        lines = [Content.styled(scenario.title, "bold"), Content.styled(summary_line(scenario), "$text-muted")]
+        if scenario.situations:
+            lines.append(Content.styled("、".join(scenario.situations), "$text-muted italic"))
+        return prose(Content("\n").join(lines))
 
 
 class ScenarioDetails(VerticalScroll):
@@ -62,10 +67,10 @@ class ScenarioDetails(VerticalScroll):
         self.border_title = "场景介绍"
 
     def compose(self):
-        yield Prose(id="details-text")
+        yield Static(id="details-text")
 
     def show(self, scenario: Scenario | None, empty: str = "") -> None:
-        text = self.query_one("#details-text", Prose)
+        text = self.query_one("#details-text", Static)
         if scenario is None:
             text.update(Content.styled(empty, "$text-muted"))
             return
@@ -75,4 +80,4 @@ class ScenarioDetails(VerticalScroll):
         lines += [Content.assemble((f"{k}：", "$text-muted"), v) for k, v in facts]
         lines += [Content(""), Content(scenario.description or "（暂无介绍）"), Content(""),
                   Content.styled("按 Enter 阅读接待简报。", "$text-muted")]
-        text.update(Content("\n").join(lines))
+        text.update(prose(Content("\n").join(lines)))

@@ -1,21 +1,22 @@
 """Text that wraps the way Chinese is set: no line starts with ，。）」 and the like.
 
 Textual folds a run of CJK text at the exact width, so a full stop or a closing quote
-can land alone at the start of a line. ``Prose`` wraps its content itself with the basic
-line-breaking rules (kinsoku): closing punctuation is never first on a line, opening
-punctuation never last, and a Latin word or number is not split.
+can land alone at the start of a line. ``Prose`` content is wrapped with the basic
+line-breaking rules (kinsoku) before Textual renders it: closing punctuation is never first
+on a line, opening punctuation never last, and a Latin word or number is not split.
 """
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import get_character_cell_size
 from textual.content import Content
-from textual.widget import Widget
 
 #: Characters that must not begin a line.
 NO_START = frozenset("，。、；：？！）】」』〉》”’…—～·%,.;:?!)]}")
 #: Characters that must not end a line.
-NO_END = frozenset("（【「『〈《“‘([{")
+NO_END = frozenset("（【「『〈《“‘([{§#")
 
 
 def _word_char(ch: str) -> bool:
@@ -52,37 +53,45 @@ def wrap_offsets(text: str, width: int) -> list[int]:
     return breaks
 
 
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’…—"
+_SOFT_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
+_MID_SENTENCE_BREAK = re.compile(f"(?<=[{_CJK}])(?<![。！？…）”])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
+
+
+def join_cjk_lines(text: str, keep_sentences: bool = False) -> str:
+    """Join lines where both sides are Chinese (a YAML block scalar's soft breaks).
+
+    Markdown turns such a break into a space, a stray gap in Chinese; in a visitor's
+    line it cuts a sentence in two. With ``keep_sentences`` a break after 。！？ stays.
+    """
+    return (_MID_SENTENCE_BREAK if keep_sentences else _SOFT_BREAK).sub("", text)
+
+
 def wrap(content: Content, width: int) -> Content:
     """``content`` with line breaks inserted by the rules above (styles kept)."""
     offsets = wrap_offsets(content.plain, width)
     return Content("\n").join(content.divide(offsets)) if offsets else content
 
 
-class Prose(Widget):
-    """A block of (styled) text wrapped with Chinese line-breaking rules."""
+class Prose(Content):
+    """Content that wraps with Chinese line-breaking rules wherever it is shown.
 
-    DEFAULT_CSS = """
-    Prose { height: auto; }
+    Usable as any Textual visual: in a ``Static``, as an ``OptionList`` prompt, etc.
     """
 
-    def __init__(self, content: Content | str = "", **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._prose = content if isinstance(content, Content) else Content(content)
+    def get_height(self, rules, width: int) -> int:
+        pad = rules.get("line_pad", 0) * 2
+        return Content.get_height(wrap(self, width - pad), rules, width)
 
-    @property
-    def plain(self) -> str:
-        """The text as given, without the inserted line breaks."""
-        return self._prose.plain
+    def render_strips(self, width: int, height: int | None, style, options) -> list:
+        pad = options.rules.get("line_pad", 0) * 2
+        return Content.render_strips(wrap(self, width - pad), width, height, style, options)
 
-    def update(self, content: Content | str) -> None:
-        self._prose = content if isinstance(content, Content) else Content(content)
-        self.refresh(layout=True)
 
-    def get_content_width(self, container, viewport) -> int:
-        return max((Content(line).cell_length for line in self._prose.plain.split("\n")), default=0)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        return wrap(self._prose, width).plain.count("\n") + 1
-
-    def render(self) -> Content:
-        return wrap(self._prose, self.content_region.width)
+def prose(content: Content | str) -> Prose:
+    """``content`` (styled or plain text, never markup) as ``Prose``."""
+    if isinstance(content, Prose):
+        return content
+    if isinstance(content, str):
+        return Prose(content)
+    return Prose(content.plain, list(content.spans))

@@ -9,31 +9,32 @@ from __future__ import annotations
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
+from textual.widgets import Static
 
 from simulator.model import Ending
-from simulator.tui.widgets.prose import Prose
+from simulator.tui.widgets.prose import prose
 
 _OUTCOMES = {"good": ("好结局", "$success"), "neutral": ("一般结局", "$warning"),
              "bad": ("不理想的结局", "$error")}
 
 
-def visitor_says(name: str, mood: str, line: str) -> Prose:
+def visitor_says(name: str, mood: str, line: str) -> Static:
     head = Content.assemble((name, "bold $accent"), (f"（{mood}）" if mood else "", "$text-muted"))
-    return Prose(Content("\n").join([head, Content(line)]), classes="visitor-line")
+    return Static(prose(Content("\n").join([head, Content(line.strip())])), classes="visitor-line")
 
 
-def trainee_says(answer: Content, choice: bool = False) -> Prose:
+def trainee_says(answer: Content, choice: bool = False) -> Static:
     head = Content.styled("你的选择" if choice else "你", "bold $primary")
-    return Prose(Content("\n").join([head, answer]), classes="trainee-line")
+    return Static(prose(Content("\n").join([head, answer])), classes="trainee-line")
 
 
-def ending_notice(ending: Ending | None) -> Prose:
+def ending_notice(ending: Ending | None) -> Static:
     if ending is None:
-        return Prose(Content.styled("—— 接待结束 ——", "bold"), classes="ending-line")
+        return Static(Content.styled("—— 接待结束 ——", "bold"), classes="ending-line")
     label, style = _OUTCOMES.get(ending.outcome, _OUTCOMES["neutral"])
     text = Content.assemble(("—— 接待结束：", "bold"), (ending.title, f"bold {style}"),
                             (f"（{label}）——", "bold"))
-    return Prose(text, classes="ending-line")
+    return Static(prose(text), classes="ending-line")
 
 
 class Transcript(VerticalScroll):
@@ -46,7 +47,8 @@ class Transcript(VerticalScroll):
         scrollbar-size-vertical: 1;
         & > .visitor-line { margin: 1 6 0 0; padding: 0 1; border-left: thick $accent; }
         & > .trainee-line { margin: 1 0 0 6; padding: 0 1; border-left: thick $primary; }
-        & > .ending-line { margin: 1 0; text-align: center; }
+        & > .ending-line { margin: 1 0 0 0; text-align: center; }
+        & > .ending-text { margin: 1 2; padding: 0; }
     }
     """
 
