@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulator.data import builtin_dir  # noqa: E402
+from simulator.engine import Session  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
 
 TARGET_MS = 50.0
@@ -47,11 +48,17 @@ print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t4 - t3]))
 
 
 def model_answers(path: Path) -> list[str]:
+    """The scenario's model answers along the path they take (option 1 at a choice step)."""
     scenario, problems = load_scenario(path)
     if scenario is None:
         raise SystemExit("\n".join(map(str, problems)))
-    return ["1" if s.answer == "choice" else (s.model_answer.strip().replace("\n", "") or "好的。")
-            for s in scenario.steps]
+    session, answers = Session(scenario), []
+    while not session.finished:
+        step = session.current
+        text = "1" if step.answer == "choice" else session.render(step.model_answer)
+        answers.append(" ".join(text.split()) or "好的。")
+        session.answer(answers[-1])
+    return answers
 
 
 def wall(argv: list[str]) -> float:

@@ -116,6 +116,13 @@ _SYNTAX = {
     "did not find expected node content": "找不到应有的内容",
     "did not find expected <document start>": "找不到文档开头“---”",
     "found unexpected document indicator": "出现了意外的文档分隔符",
+    "block sequence entries are not allowed": "这里不能出现列表项“- ”（缩进不对？）",
+    "found unknown directive name": "未知的 % 指令",
+    "could not find expected directive name": "% 后应为指令名",
+    "found duplicate %YAML directive": "%YAML 指令重复",
+    "did not find expected whitespace or line break": "这里应为空格或换行",
+    "did not find expected comment or line break": "这里应为注释或换行",
+    "did not find expected alphabetic or numeric character": "锚点或别名的名字应由字母或数字组成",
 }
 
 
@@ -394,7 +401,12 @@ def _label(path: Where) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "文件"
+    return out or "场景文件"
+
+
+def _subject(path: Where) -> str:
+    """``_label`` ready to go before Chinese text (a space after an identifier)."""
+    return f"{_label(path)} " if path else "场景文件"
 
 
 def _describe(node: Node) -> str:
@@ -402,7 +414,8 @@ def _describe(node: Node) -> str:
         return "列表"
     if node.id == "mapping":
         return "映射"
-    return f"“{node.value}”"
+    text = node.value if len(node.value) <= 20 else node.value[:20] + "……"
+    return f"“{text}”"
 
 
 def _null(node: Node) -> bool:
@@ -468,7 +481,7 @@ class _Builder:
         marks = self.marks
         for key, value, merged in self._pairs(node):
             if key.id != "scalar":
-                self.error(key, f"{_label(path)} 的键应为文本，这里是{_describe(key)}")
+                self.error(key, f"{_subject(path)}的键应为文本，这里是{_describe(key)}")
                 continue
             name = key.value
             if name in out:
@@ -477,7 +490,7 @@ class _Builder:
                                     "后一个会覆盖前一个")
                 continue
             if allowed is not None and name not in allowed:
-                self.error(key, f"{_label(path)} 中有未知的键 {name}{_did_you_mean(name, allowed)}")
+                self.error(key, f"{_subject(path)}中有未知的键 {name}{_did_you_mean(name, allowed)}")
                 continue
             if pattern is not None and not pattern.match(name):
                 self.error(key, f"{what} “{name}” 的写法不对（应为 {pattern.pattern[:-2]}）")
@@ -493,7 +506,7 @@ class _Builder:
         if node.id == "mapping":
             for name in required:
                 if name not in out:
-                    self.error(node, f"{_label(path) if path else '场景'} 缺少必填的键 {name}")
+                    self.error(node, f"{_subject(path)}缺少必填的键 {name}")
         return out
 
     def items(self, node: Node, path: Where) -> list[Node]:

@@ -178,7 +178,7 @@ def test_resolve_scenario_by_path_or_builtin_id(tmp_path):
         assert resolve_scenario(builtin[0].stem) == builtin[0]
 
 
-def test_builtin_scenarios_play_their_model_answers_to_an_ending():
+def test_builtin_scenarios_play_their_model_answers_to_a_good_ending():
     files = sorted(builtin_dir("scenarios").glob("*.yaml"))
     if not files:
         pytest.skip("no built-in scenarios yet")
@@ -190,5 +190,6 @@ def test_builtin_scenarios_play_their_model_answers_to_an_ending():
             if session.finished:
                 break
             step = session.current
-            session.answer("1" if step.answer == "choice" else step.model_answer or "好的。")
+            session.answer("1" if step.answer == "choice" else session.render(step.model_answer))
         assert session.finished and session.ending is not None, path
+        assert session.ending.outcome == "good", (path, session.ending.id)

@@ -18,7 +18,7 @@ import yaml
 
 from simulator.data import builtin_dir
 from simulator.model import Criterion, Detection, Section
-from simulator.scoring.patterns import Context, Lexicon, PatternError, compile_matcher
+from simulator.scoring.patterns import ANCHOR, Context, Lexicon, PatternError, compile_matcher
 from simulator.scoring.text import normalise, split
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -111,13 +111,20 @@ class Detector:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.scanner = catalogue.lexicon.scanner()
-        # A criterion whose every rule opens with a scanned phrase part is skipped at once
-        # when the scan saw none of those parts.
+        # A criterion is skipped at once when the phrase scan saw none of the words its
+        # rules' first parts (or those parts' anchors) need.
         self._gates: dict[str, frozenset[str]] = {}
         for cid, criterion in catalogue.criteria.items():
-            firsts = frozenset(rule.parts[0].pattern for rule in criterion.detector.rules)
-            if firsts <= self.scanner.keys:
-                self._gates[cid] = firsts
+            gate = set()
+            for rule in criterion.detector.rules:
+                key = rule.parts[0].pattern
+                anchored = ANCHOR + key
+                if key in self.scanner.keys or anchored in self.scanner.keys:
+                    gate.add(key if key in self.scanner.keys else anchored)
+                else:
+                    break
+            else:
+                self._gates[cid] = frozenset(gate)
 
     def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
         norm = normalise(text)

@@ -29,7 +29,9 @@ quotation marks or reported speech) that the answer rejects or does not own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import sys
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +95,7 @@ class Context:
     segments: Segments
     scanner: PhraseScanner | None = None
     _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    _quotes: list[int] | None = None
 
     def __post_init__(self) -> None:
         if self.scanner is not None:
@@ -103,12 +106,21 @@ class Context:
         """The parts found so far (after the scan: every scanned part that matched)."""
         return self._cache.keys()
 
-    def find(self, part: re.Pattern[str]) -> list[tuple[int, int]]:
+    def quotes_before(self, pos: int) -> int:
+        """How many quotation marks stand before ``pos``."""
+        if self._quotes is None:
+            self._quotes = [i for i, ch in enumerate(self.text) if ch == '"']
+        return bisect_left(self._quotes, pos)
+
+    def find(self, part: LazyPattern) -> list[tuple[int, int]]:
         """Matches of ``part``: from the one-pass phrase scan, else by its regex (cached)."""
         found = self._cache.get(part.pattern)
         if found is None:
-            if self.scanner is not None and part.pattern in self.scanner.keys:
+            keys = self.scanner.keys if self.scanner is not None else ()
+            if part.pattern in keys:
                 found = []  # a phrase part the scan did not see
+            elif ANCHOR + part.pattern in keys and ANCHOR + part.pattern not in self._cache:
+                found = []  # none of the words every match starts with is there
             else:
                 found = [m.span() for m in part.finditer(self.text)]
             self._cache[part.pattern] = found
@@ -143,7 +155,7 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     (``“刺头”这个词``); a hypothetical promise called false (``要是我保证…那是骗您``).
     """
     s_start, s_end = ctx.segments.sentence_at(start)
-    sentence_before = ctx.text[s_start:start]
+    sentence_before = ctx.text[max(s_start, start - _MENTION_WINDOW):start]
     if ctx.text[s_end:s_end + 1] == "?" and (
         _DENIAL_AFTER_QUESTION.match(ctx.text, s_end + 1) or _RHETORICAL.search(sentence_before)
     ):
@@ -153,7 +165,7 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     after = ctx.text[end:min(len(ctx.text), s_end + 40)]
     if _HYPOTHETICAL.search(sentence_before) and _FALSE_PROMISE.search(after):
         return True
-    quoted = sentence_before.count('"') % 2 == 1 or ctx.text[:start].count('"') % 2 == 1
+    quoted = sentence_before.count('"') % 2 == 1 or ctx.quotes_before(start) % 2 == 1
     reported = _REPORTED.search(sentence_before) is not None
     if not (quoted or reported):
         return False
@@ -164,6 +176,8 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
 
 
 _SPECIAL = re.compile(r"[()@…#?]")
+#: How far back (characters) a mention's reporting verb or open quote is looked for.
+_MENTION_WINDOW = 60
 
 
 def _trie_regex(words: set[str]) -> str:
@@ -212,6 +226,8 @@ def _matching(text: str, open_at: int) -> int:
 
 
 _EXPANSION_LIMIT = 4000
+#: Scanner key prefix for the anchor phrases of a part that has a gap or a number.
+ANCHOR = "^"
 
 
 class PhraseScanner:
@@ -250,12 +266,40 @@ class PhraseScanner:
         return hits
 
 
+class LazyPattern:
+    """A part's regex, built and compiled the first time it is needed.
+
+    Most parts are answered by the phrase scan and never need their regex, so building
+    them all up front would only slow start-up. ``pattern`` is the part as written (the
+    key for caches and the scanner).
+    """
+
+    __slots__ = ("pattern", "_build", "_compiled")
+
+    def __init__(self, pattern: str, build: Callable[[], str]) -> None:
+        self.pattern = pattern
+        self._build = build
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._build())
+        return self._compiled
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.regex.finditer(text)
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.regex.search(text, pos, endpos)
+
+
 class Lexicon:
     """Named synonym sets, referred to as ``@name`` inside phrases."""
 
     def __init__(self, sets: Mapping[str, Iterable[str]] | None = None) -> None:
         self.sets: dict[str, list[str]] = {k: [str(w) for w in v] for k, v in (sets or {}).items()}
-        self._compiled: dict[str, re.Pattern[str]] = {}
+        self._compiled: dict[str, LazyPattern] = {}
         #: regex source of each part that expands to a finite set of phrases -> the phrases
         self.phrases: dict[str, frozenset[str]] = {}
 
@@ -328,15 +372,87 @@ class Lexicon:
             i += 1
         return "".join(out)
 
-    def compile(self, part: str) -> re.Pattern[str]:
+    def compile(self, part: str) -> LazyPattern:
+        """Check ``part`` now (raising ``PatternError``); its regex is built on first use."""
         cached = self._compiled.get(part)
         if cached is None:
-            cached = re.compile(self.regex(part))
+            self.check(part)
+            cached = LazyPattern(part, lambda: self.regex(part))
             self._compiled[part] = cached
             phrases = self.expand(part)
             if phrases is not None:
-                self.phrases[cached.pattern] = phrases
+                self.phrases[part] = phrases
+            else:
+                anchors = self._anchors(part)
+                if anchors is not None:
+                    self.phrases[ANCHOR + part] = anchors
         return cached
+
+    def alternation(self, parts: list[str]) -> LazyPattern:
+        """One lazily built regex matching any of ``parts`` (for exclusions)."""
+        for part in parts:
+            self.check(part)
+        return LazyPattern("|".join(parts), lambda: "|".join(f"(?:{self.regex(p)})" for p in parts))
+
+    def check(self, source: str) -> None:
+        """Raise ``PatternError`` when ``source`` is not a well-formed part."""
+        for alt in (a.strip() for a in _split_top(str(source))):
+            if not alt:
+                raise PatternError(f"短语“{source}”中有空的备选项（多余的“|”）")
+            i = 0
+            while i < len(alt):
+                ch = alt[i]
+                if ch == "(":
+                    close = _matching(alt, i)
+                    self.check(alt[i + 1:close])
+                    i = close + 1
+                    if alt[i:i + 1] == "?":
+                        i += 1
+                    continue
+                if ch == ")":
+                    raise PatternError(f"短语“{alt}”中的括号不配对")
+                if ch == "?":
+                    raise PatternError(f"短语“{alt}”中的“?”应紧跟在一个字或括号之后")
+                if ch == "@":
+                    match = re.match(r"@([A-Za-z_][A-Za-z0-9_]*)", alt[i:])
+                    if match is None:
+                        raise PatternError(f"短语“{alt}”中“@”后应为同义词集合名")
+                    if match.group(1) not in self.sets:
+                        raise PatternError(f"未定义的同义词集合 @{match.group(1)}")
+                    i += match.end()
+                    continue
+                i += 1
+                if alt[i:i + 1] == "?" and ch not in "…#":
+                    i += 1
+
+    def _anchors(self, source: str) -> frozenset[str] | None:
+        """Phrases one of which every match of ``source`` must start with (the words
+        before its first gap or number), or None when some alternative has no such words."""
+        out: set[str] = set()
+        for alt in (a.strip() for a in _split_top(source)):
+            if re.fullmatch(r"@[A-Za-z_][A-Za-z0-9_]*", alt):
+                inner = self._anchors("|".join(self.sets[alt[1:]]))
+                if inner is None:
+                    return None
+                out |= inner
+                continue
+            depth, cut = 0, None
+            for i, ch in enumerate(alt):
+                depth += (ch == "(") - (ch == ")")
+                if ch in "…#":
+                    if depth:
+                        return None
+                    cut = i
+                    break
+            prefix = alt if cut is None else alt[:cut]
+            words = self.expand(prefix) if prefix else None
+            if words is None and prefix:  # a set with gaps inside: its leading words
+                opening = re.match(r"[^(@…#?]+", prefix)
+                words = self.expand(opening.group()) if opening else None
+            if not words or "" in words:
+                return None
+            out |= words
+        return frozenset(out)
 
     def expand(self, source: str, depth: int = 0) -> frozenset[str] | None:
         """Every phrase ``source`` can match, or None when it has a gap or a number
@@ -391,9 +507,9 @@ class Lexicon:
 class Rule:
     """One rule of a detector: every part must match in one scope; exclusions drop it."""
 
-    parts: tuple[re.Pattern[str], ...]
+    parts: tuple[LazyPattern, ...]
     scope: str = "clause"  # clause | sentence | answer
-    exclude: re.Pattern[str] | None = None
+    exclude: LazyPattern | None = None
     negatable: bool = True
     exclude_scope: str = "clause"  # where an exclusion is looked for
 
@@ -406,16 +522,18 @@ class Rule:
             found.append(spans)
         if len(self.parts) == 1:
             return [Hit((span,)) for span in found[0]]
+        # The first span of every other part, by scope (clause, sentence or answer).
+        firsts = []
+        for spans in found[1:]:
+            by_scope: dict[object, tuple[int, int]] = {}
+            for span in spans:
+                by_scope.setdefault(self._scope_key(ctx, span[0]), span)
+            firsts.append(by_scope)
         hits = []
         for span in found[0]:
             key = self._scope_key(ctx, span[0])
-            others = []
-            for spans in found[1:]:
-                same = [s for s in spans if self._scope_key(ctx, s[0]) == key]
-                if not same:
-                    break
-                others.append(same[0])
-            else:
+            others = [by_scope.get(key) for by_scope in firsts]
+            if all(others):
                 hits.append(Hit((span, *others)))
         return hits
 
@@ -442,7 +560,7 @@ class Matcher:
     """A criterion's compiled detector: any rule hitting makes it present."""
 
     rules: tuple[Rule, ...]
-    exclude: re.Pattern[str] | None = None
+    exclude: LazyPattern | None = None
     suppressed_by: tuple[str, ...] = ()
     exclude_scope: str = "clause"
 
@@ -459,7 +577,7 @@ class Matcher:
         return sorted(set(spans))
 
 
-def _excluded(ctx: Context, exclude: re.Pattern[str], pos: int, scope: str) -> bool:
+def _excluded(ctx: Context, exclude: LazyPattern, pos: int, scope: str) -> bool:
     """Whether an exclusion matches around ``pos`` (its clause, sentence or the answer)."""
     if scope == "answer":
         return exclude.search(ctx.text) is not None
@@ -502,11 +620,11 @@ def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Match
     return Matcher(rules, exclude, tuple(suppressed), _scope(spec, "not_scope", where))
 
 
-def _alternation(value: Any, lexicon: Lexicon, where: str) -> re.Pattern[str] | None:
+def _alternation(value: Any, lexicon: Lexicon, where: str) -> LazyPattern | None:
     if value is None:
         return None
     try:
-        return re.compile("|".join(f"(?:{lexicon.regex(p)})" for p in _parts(value, where)))
+        return lexicon.alternation(_parts(value, where))
     except PatternError as exc:
         raise PatternError(str(exc), where) from None
 

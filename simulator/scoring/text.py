@@ -195,13 +195,14 @@ class Segments:
 
     clauses: tuple[tuple[int, int], ...]
     sentences: tuple[tuple[int, int], ...]
+    clause_starts: tuple[int, ...] = ()
+    sentence_starts: tuple[int, ...] = ()
 
     def clause_index(self, pos: int) -> int:
-        return bisect_right([c[0] for c in self.clauses], pos) - 1
+        return bisect_right(self.clause_starts, pos) - 1
 
     def sentence_at(self, pos: int) -> tuple[int, int]:
-        starts = [s[0] for s in self.sentences]
-        return self.sentences[max(bisect_right(starts, pos) - 1, 0)]
+        return self.sentences[max(bisect_right(self.sentence_starts, pos) - 1, 0)]
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
@@ -220,4 +221,5 @@ def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
 
 def split(text: str) -> Segments:
     """Clauses and sentences of a normalised text, as (start, end) spans."""
-    return Segments(_spans(_CLAUSE, text), _spans(_SENTENCE, text))
+    clauses, sentences = _spans(_CLAUSE, text), _spans(_SENTENCE, text)
+    return Segments(clauses, sentences, tuple(c[0] for c in clauses), tuple(s[0] for s in sentences))
