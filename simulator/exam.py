@@ -280,31 +280,12 @@ POOL_KEYS = ("category", "situation")
 
 
 def _read_yaml(path: Path) -> tuple[Any, list[Problem]]:
-    """The file's node tree with positions, through the scenario loader's safe machinery.
-
-    Uses the loader's decoding and composing (size limit, UTF-8/GBK diagnosis, control
-    characters, tags refused, alias bombs refused) rather than a second YAML reader.
-    """
-    name = str(path)
+    """The file's node tree with positions, through the scenario loader's safe reader."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(name, 1, 1, "error", f"无法读取文件：{exc.strerror or exc}")]
-    if len(data) > loader.MAX_BYTES:
-        return None, [Problem(name, 1, 1, "error", "文件太大：考试文件不能超过 1 MiB")]
-    problems: list[Problem] = []
-    text = loader._decode(data, name, problems)
-    if text is None:
-        return None, problems
-    text = text.removeprefix("\ufeff")
-    bad = loader._CONTROL.search(text)
-    if bad:
-        line, col = loader._position(text, bad.start())
-        return None, [Problem(name, line, col, "error",
-                              f"文件中有不可见的控制字符 U+{ord(bad.group()):04X}，请删除")]
-    root = loader.compose(text, lambda line, col, msg: problems.append(
-        Problem(name, line, col, "error", msg)))
-    return root, problems
+        return None, [Problem(str(path), 1, 1, "error", f"无法读取文件：{exc.strerror or exc}")]
+    return loader.read_nodes(data, str(path))
 
 
 def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
@@ -322,11 +303,11 @@ def load_exam(path: str | Path, library: Mapping[str, Scenario] | None = None
         from simulator.progress import scenario_library
 
         library = scenario_library()
-    b = loader._Builder(str(path), catalogue=None)
+    b = loader.Builder(str(path), catalogue=None)
     b.problems = problems
     try:
         exam = _build(b, root, path, library)
-    except loader._Refused as exc:  # an alias bomb or the like, found while reading
+    except loader.Refused as exc:  # an alias bomb or the like, found while reading
         problems.append(Problem(str(path), exc.line, exc.col, "error", str(exc)))
         exam = None
     problems.sort(key=lambda p: (p.line, p.col))

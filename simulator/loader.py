@@ -165,7 +165,7 @@ class _Composer(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         return None
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Loading stops here: too many nodes (an alias bomb) or too deep."""
 
     def __init__(self, line: int, col: int, message: str) -> None:
@@ -207,8 +207,8 @@ def load_scenario_text(data: str | bytes, path: str = "<text>", *, catalogue: An
         root, problems = read_nodes(data, path)
         if root is None:
             return None, problems
-        scenario = _Builder(path, catalogue, problems).scenario(root)
-    except _Refused as exc:
+        scenario = Builder(path, catalogue, problems).scenario(root)
+    except Refused as exc:
         problems.append(Problem(path, exc.line, exc.col, "error", str(exc)))
         return None, problems
     finally:
@@ -225,7 +225,7 @@ def read_nodes(data: str | bytes, path: str = "<text>") -> tuple[Node | None, li
 
     Size, encoding, control characters, syntax, tags and node limits, as for a scenario;
     other YAML files of the project (exams) can read themselves through this and
-    ``_Builder``'s generic readers.
+    ``Builder``'s generic readers.
     """
     problems: list[Problem] = []
     if isinstance(data, bytes):
@@ -309,7 +309,7 @@ def compose(text: str, report: Any) -> Node | None:
             root = loader.get_single_node()
         finally:
             loader.dispose()
-    except _Refused as exc:
+    except Refused as exc:
         report(exc.line, exc.col, str(exc))
     except RecursionError:  # the pure-Python composer on deep nesting
         report(1, 1, f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
@@ -353,7 +353,7 @@ def _count_nodes(text: str) -> None:
             if cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise _Refused(*_at(event), f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
+                    raise Refused(*_at(event), f"嵌套层级过深（超过 {MAX_DEPTH} 层）")
             elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
                 depth -= 1
                 continue
@@ -361,7 +361,7 @@ def _count_nodes(text: str) -> None:
                 continue
             count += 1
             if count > MAX_NODES:
-                raise _Refused(*_at(event), f"节点过多（超过 {MAX_NODES} 个），已拒绝")
+                raise Refused(*_at(event), f"节点过多（超过 {MAX_NODES} 个），已拒绝")
     finally:
         loader.dispose()
 
@@ -430,7 +430,7 @@ def _did_you_mean(word: str, choices: Any) -> str:
     return f"，是不是 {close[0]}？" if close else ""
 
 
-class _Builder:
+class Builder:
     """Builds the model from the node tree, collecting problems as it goes."""
 
     def __init__(self, path: str, catalogue: Any = None, problems: list[Problem] | None = None) -> None:
@@ -447,7 +447,7 @@ class _Builder:
         """Count a collection's children against the budget (an alias bomb stops here)."""
         self._budget -= len(node.value)
         if self._budget < 0:
-            raise _Refused(*_at(node), f"节点过多（别名展开后超过 {MAX_NODES} 个），"
+            raise Refused(*_at(node), f"节点过多（别名展开后超过 {MAX_NODES} 个），"
                                        "疑似“别名炸弹”，已拒绝")
 
     # -- generic readers ---------------------------------------------------------------
@@ -455,7 +455,7 @@ class _Builder:
     def _pairs(self, node: Node, depth: int = 0) -> list[tuple[Node, Node, bool]]:
         """A mapping's (key, value, merged) pairs; ``<<`` merges come after the own keys."""
         if depth > MAX_DEPTH:
-            raise _Refused(*_at(node), f"合并键 << 嵌套过深（超过 {MAX_DEPTH} 层，或引用了自己）")
+            raise Refused(*_at(node), f"合并键 << 嵌套过深（超过 {MAX_DEPTH} 层，或引用了自己）")
         self._spend(node)
         own: list[tuple[Node, Node, bool]] = []
         merged: list[tuple[Node, Node, bool]] = []
@@ -584,7 +584,7 @@ class _Builder:
         if node.id == "scalar":
             return self._scalar(node, path)
         if len(path) > MAX_DEPTH:
-            raise _Refused(*_at(node), f"嵌套层级过深（超过 {MAX_DEPTH} 层，或别名引用了包含它自己的节点）")
+            raise Refused(*_at(node), f"嵌套层级过深（超过 {MAX_DEPTH} 层，或别名引用了包含它自己的节点）")
         if node.id == "sequence":
             return [self.value(item, (*path, i)) for i, item in enumerate(self.items(node, path))]
         return {k: self.value(v, (*path, k)) for k, v in self.entries(node, path).items()}

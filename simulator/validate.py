@@ -99,7 +99,16 @@ def _check_in_parallel(files: list[Path], workers: int) -> list[Any] | None:
 
 
 def check_file(path: Path, catalogue: Any = None) -> tuple[str, tuple[int, int], list[Problem]]:
-    """One file, loaded and checked: (scenario id or "", where the id is, problems)."""
+    """One file, loaded and checked: (scenario id or "", where the id is, problems).
+
+    A file in a folder named ``exams`` is an exam definition and is checked as one.
+    """
+    from simulator.exam import is_exam_file
+
+    if is_exam_file(path):
+        from simulator.exam import validate_exam
+
+        return "", (1, 1), validate_exam(path)
     if catalogue is None:
         from simulator.scoring import default_detector
 

@@ -31,10 +31,10 @@ def test_detect_one_line_out_per_line_in_and_in_order():
         {"text": ""},
         {"text": "这不归我们管，我也不知道该找谁。"},
     ]
-    payload = "\n".join(l if isinstance(l, str) else json.dumps(l, ensure_ascii=False) for l in lines)
+    payload = "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines)
     result = run("detect", stdin=(payload + "\n").encode())
     assert result.returncode == 0
-    out = [json.loads(l) for l in result.stdout.decode().splitlines()]
+    out = [json.loads(row) for row in result.stdout.decode().splitlines()]
     assert len(out) == len(lines)
     assert {"listen.hospitality", "listen.invite_to_speak"} <= set(out[0]["present"])
     assert out[0]["evidence"]["listen.hospitality"]
@@ -53,7 +53,7 @@ def test_detect_survives_hostile_input():
     result = run("detect", stdin=payload)
     assert result.returncode == 0
     assert b"Traceback" not in result.stderr
-    out = [json.loads(l) for l in result.stdout.decode().splitlines()]
+    out = [json.loads(row) for row in result.stdout.decode().splitlines()]
     assert len(out) == 4
     assert "listen.hospitality" in out[0]["present"]
     assert "error" in out[1] and "error" in out[3]

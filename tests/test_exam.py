@@ -322,3 +322,16 @@ def test_kill_9_mid_exam_loses_nothing_and_resumes(tmp_path, library):
                 "--name", "张三", "--answers", str(answers), "--json")
     clean = json.loads(fresh.stdout)
     assert (after["score"], after["scenarios"]) == (clean["score"], clean["scenarios"])
+
+
+def test_validate_checks_exam_files_as_exams(tmp_path):
+    from simulator.data import builtin_dir
+    from simulator.validate import validate_paths
+
+    assert [p for p in validate_paths([builtin_dir("exams")]) if p.severity == "error"] == []
+    folder = tmp_path / "exams"
+    folder.mkdir()
+    (folder / "broken.yaml").write_text("id: broken\ntitle: 坏考试\ntime_limit: soon\npass_mark: 60\n",
+                                        encoding="utf-8")
+    problems = validate_paths([folder])
+    assert any(p.line == 3 and p.severity == "error" for p in problems), problems
