@@ -389,10 +389,14 @@ class Lexicon:
         return cached
 
     def alternation(self, parts: list[str]) -> LazyPattern:
-        """One lazily built regex matching any of ``parts`` (for exclusions)."""
+        """Any of ``parts`` (for exclusions): scanned like a part when it can be."""
         for part in parts:
             self.check(part)
-        return LazyPattern("|".join(parts), lambda: "|".join(f"(?:{self.regex(p)})" for p in parts))
+        key = "|".join(parts)
+        phrases = self.expand(key)
+        if phrases is not None:
+            self.phrases[key] = phrases
+        return LazyPattern(key, lambda: "|".join(f"(?:{self.regex(p)})" for p in parts))
 
     def check(self, source: str) -> None:
         """Raise ``PatternError`` when ``source`` is not a well-formed part."""
@@ -579,10 +583,11 @@ class Matcher:
 
 def _excluded(ctx: Context, exclude: LazyPattern, pos: int, scope: str) -> bool:
     """Whether an exclusion matches around ``pos`` (its clause, sentence or the answer)."""
-    if scope == "answer":
-        return exclude.search(ctx.text) is not None
+    found = ctx.find(exclude)
+    if not found or scope == "answer":
+        return bool(found)
     start, end = ctx.segments.sentence_at(pos) if scope == "sentence" else ctx.clause(pos)
-    return exclude.search(ctx.text, start, end) is not None
+    return any(start <= a and b <= end for a, b in found)
 
 
 def _scope(spec: dict, key: str, where: str) -> str:
