@@ -183,7 +183,7 @@ def _numerals(norm: Normalised) -> Normalised:
 
 # Clause boundaries: punctuation, line breaks, and a contrast word (但/但是/不过/可是/
 # 然而/只是), which starts a clause of its own so each side's stance is judged apart.
-_CLAUSE_PUNCT = r"[,，。!?;:\n、…~()\[\]{}<>（）【】《》]|(?<!\d)\.|\.(?!\d)"
+_CLAUSE_PUNCT = r"[,，。!?;:\n、…~()\[\]{}<>（）【】《》]|-{2,}|(?<!\d)\.|\.(?!\d)"
 _CONTRAST = r"(?<!不)(?=但是|但|不过(?!问)|可是|然而|只是(?!一)|可话说)"
 _CLAUSE = re.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
 _SENTENCE = re.compile(r"[。!?;\n]|(?<!\d)\.|\.(?!\d)")

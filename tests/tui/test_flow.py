@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+
 from textual.command import CommandInput, CommandPalette
 from textual.widgets import Input, Markdown
 from tui_helpers import (
     BAD_ARRIVAL,
+    DEMO,
     GOOD_ARRIVAL,
     GOOD_REFERRAL,
     answer,
     choose,
+    fixture_detector,
     make_app,
     settle,
     start,
     type_text,
 )
 
+from simulator.tui.app import SimulatorApp
 from simulator.tui.dialogs.confirm import ConfirmAbandon
 from simulator.tui.dialogs.help import HelpDialog
 from simulator.tui.screens.briefing import BriefingScreen
@@ -92,6 +97,17 @@ async def test_filter_by_typing_and_clear():
         assert [o.id for o in listing.options] == ["wage-arrears-demo"]
 
 
+async def test_broken_scenario_files_are_reported_not_listed(tmp_path):
+    shutil.copy(DEMO, tmp_path)
+    (tmp_path / "broken.yaml").write_text("id: broken\ntitle: [未闭合\n", encoding="utf-8")
+    app = SimulatorApp(scenario_dirs=[tmp_path], detector=fixture_detector())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert [o.id for o in app.screen.query_one(ScenarioList).options] == ["wage-arrears-demo"]
+        [note] = app._notifications
+        assert note.title == "有 1 个场景文件无法载入" and "broken.yaml:" in note.message
+
+
 async def test_mouse_click_opens_briefing():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -137,6 +153,8 @@ async def test_free_and_choice_answers_reach_the_good_ending_and_debrief():
         await answer(pilot, GOOD_ARRIVAL)
         assert meters.values == {"mood": 50, "trust": 50}
         assert meters.deltas == {"mood": -30, "trust": 30}
+        said = screen.query(".trainee-line").first().render()  # evidence highlighted
+        assert {said.plain[s.start:s.end] for s in said.spans} >= {"你", "跑了这么多趟", "辛苦了"}
         [panel] = screen.query(FeedbackPanel)
         heads = texts(panel, ".verdict-head")
         assert "✓ 体谅来访者的情绪  §3 耐心倾听" in heads
@@ -202,6 +220,20 @@ async def test_choice_with_arrows_and_enter():
         assert result.choice == 2
         assert "statement.deny_responsibility" in result.present
         assert "2. 告诉他" in texts(app.screen, ".trainee-line")[-1]
+
+
+async def test_choice_by_mouse_and_escape_home_after_the_ending():
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start(pilot, "修路")
+        await pilot.click(ChoiceList, offset=(4, 1))  # the first action
+        await settle(pilot)
+        assert app.screen.session.results[-1].choice == 1
+        await answer(pilot, "您的建议我们会转有关部门研究，采纳与否都会告诉您。")
+        assert app.screen.session.ending.id == "thanked"
+        await pilot.press("escape")  # over: no question asked
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
 
 
 async def test_empty_answer_is_not_submitted():
@@ -383,3 +415,5 @@ async def test_exam_mode_hides_feedback_and_hints():
         await answer(pilot, GOOD_ARRIVAL)
         assert len(app.screen.query(FeedbackPanel)) == 0
         assert len(app.screen.session.results) == 1
+        said = app.screen.query(".trainee-line").last().render()
+        assert said.plain.endswith(GOOD_ARRIVAL) and not [s for s in said.spans if s.start > 1]

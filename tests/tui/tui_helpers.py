@@ -1,16 +1,19 @@
-"""Helpers for the TUI tests: the fixed fixture scenarios, an app factory and typing.
+"""Helpers for the TUI tests: the fixed fixture scenarios and rubric, an app factory, typing.
 
-``pilot.press`` drops full-width punctuation such as ， and 。, so Chinese answers are
-inserted into the focused Input directly.
+The fixtures (``data/*.yaml`` and ``data/rubrics/``) are the TUI tests' own, so tuning
+the real rubrics never moves a snapshot. ``pilot.press`` drops full-width punctuation
+such as ， and 。, so Chinese answers are inserted into the focused Input directly.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from simulator.scoring import Detector, load_catalogue
 from simulator.tui.app import SimulatorApp
 
 DATA = Path(__file__).parent / "data"
@@ -21,8 +24,14 @@ BAD_ARRIVAL = "该说的都说了，你还要怎么样？长话短说。"
 GOOD_REFERRAL = "欠薪的事归区人社局劳动监察大队管，地址在人民路8号。留个电话，有进展我第一时间告诉您。"
 
 
+@lru_cache(maxsize=1)
+def fixture_detector() -> Detector:
+    return Detector(load_catalogue(DATA / "rubrics"))
+
+
 def make_app(**kwargs) -> SimulatorApp:
-    """The app over the fixture scenarios only (stable for snapshots)."""
+    """The app over the fixture scenarios and rubric only (stable for snapshots)."""
+    kwargs.setdefault("detector", fixture_detector())
     return SimulatorApp(scenario_dirs=[DATA], **kwargs)
 
 

@@ -162,8 +162,10 @@ class ConversationScreen(Screen):
         self.turns.append(Turn(step_id, name, mood, line, options, result))
         if result.choice is not None:
             said = Content(f"{result.choice}. {options[result.choice - 1]}")
-        else:
+        elif self.practice:  # the evidence highlighted is feedback too
             said = highlight_answer(result.answer, result.verdicts)
+        else:
+            said = Content(result.answer)
         entries = [trainee_says(said, choice=result.choice is not None)]
         if self.practice:
             step = self.session.scenario.step(step_id)

@@ -18,7 +18,7 @@ from simulator.tui.widgets.bars import SectionProfile
 from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.feedback import VerdictList, highlight_answer, verdict_rows
 from simulator.tui.widgets.markdown import ChineseMarkdown
-from simulator.tui.widgets.prose import prose
+from simulator.tui.widgets.prose import join_cjk_lines, prose
 from simulator.tui.widgets.transcript import ending_notice
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class StepReview(Vertical):
         yield VerdictList(verdict_rows(step, result, self.criteria, self.sections))
         if step.model_answer:
             yield Static(prose(Content.assemble(("参考答案：", "bold $success"),
-                                                self.session.render(step.model_answer).strip())),
+                                                join_cjk_lines(self.session.render(step.model_answer).strip(), keep_sentences=True))),
                          classes="model-answer")
 
 
