@@ -1,4 +1,4 @@
-"""The public command-line contracts of the criteria detector: `criteria --json` and `detect`."""
+"""Command-line contracts outside checks rely on: `criteria --json`, `detect`; and `serve`."""
 
 import json
 import subprocess
@@ -65,3 +65,12 @@ def test_detect_does_not_import_textual():
             "from simulator.cli import main; main(['detect']);"
             "assert not any(m.startswith('textual') for m in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_serve_without_the_web_extra_says_how_to_install(monkeypatch, capsys):
+    from simulator.cli import main
+
+    monkeypatch.setitem(sys.modules, "textual_serve", None)
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)
+    assert main(["serve"]) == 1
+    assert "pip install -e '.[web]'" in capsys.readouterr().err
