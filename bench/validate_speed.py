@@ -123,7 +123,8 @@ def scenario(n: int, steps: int) -> str:
         "  - id: calmed",
         "    title: 情绪平复，按程序办理",
         "    outcome: good",
-        f"    when: mood < {35 + n % 10} and trust >= 50",
+        # No warned-against answer on the way (else `validate`'s path analysis warns).
+        f"    when: mood < {35 + n % 10} and trust >= 50 and seen.isdisjoint([{', '.join(map(repr, BAD))}])",
         "    text: |",
         f"      {{{{ visitor.name }}}}的情绪平复下来，同意按程序等待{{{{ case_no }}}}的答复（{n}）。",
         "  - id: escalation",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -51,10 +52,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = validate_paths(args.paths)
     for problem in problems:
         print(problem)
+    if args.show_paths:
+        _path_reports(args.paths, problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"{errors} 个错误，{warnings} 个警告", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _path_reports(paths: list[str], problems: list[Any]) -> None:
+    """``validate --paths``: the full path analysis of each scenario without errors."""
+    from simulator.exam import is_exam_file
+    from simulator.loader import load_scenario
+    from simulator.paths import analyse, describe
+    from simulator.scoring import default_detector
+    from simulator.validate import scenario_files
+
+    catalogue = default_detector().catalogue
+    broken = {p.path for p in problems if p.severity == "error"}
+    for path in scenario_files(paths, []):
+        if is_exam_file(path) or str(path) in broken:
+            continue
+        scenario, _ = load_scenario(path, catalogue=catalogue)
+        if scenario is not None:
+            print()
+            print("\n".join(describe(analyse(scenario, catalogue))))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -144,6 +166,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     failed = len(problems)
+    if args.random is not None:
+        return _test_random(files, detector, args.random, args.seed, failed)
     examples = 0
     for path in files:
         scenario, found = load_scenario(path, catalogue=detector.catalogue)
@@ -159,6 +183,121 @@ def cmd_test(args: argparse.Namespace) -> int:
     verdict = f"{failed} 处不符" if failed else "全部通过"
     print(f"{len(files)} 个场景，{examples} 个示例：{verdict}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _test_random(files: list[Path], detector: Any, runs: int, seed: int, failed: int) -> int:
+    """``simulator test --random N``: seeded random visits, and what they never reached."""
+    from simulator.exam import is_exam_file
+    from simulator.loader import load_scenario
+    from simulator.paths import random_playthroughs
+
+    if runs < 1:
+        return _fail(f"--random 应为正整数，这里是 {runs}", 2)
+    gaps = 0
+    files = [path for path in files if not is_exam_file(path)]
+    for path in files:
+        scenario, found = load_scenario(path, catalogue=detector.catalogue)
+        if scenario is None:
+            for problem in found:
+                print(problem)
+            failed += 1
+            continue
+        try:
+            cov = random_playthroughs(scenario, detector, runs, seed)
+        except ValueError as exc:  # e.g. a choice step without options
+            print(f"{path}: {exc}")
+            failed += 1
+            continue
+        reached = sum(1 for n in cov.steps.values() if n)
+        ended = sum(1 for n in cov.endings.values() if n)
+        print(f"{path}：随机走 {runs} 遍，走到 {reached}/{len(scenario.steps)} 个步骤、"
+              f"{ended}/{len(scenario.endings)} 个结局")
+        if cov.missed_steps:
+            print("  没走到的步骤：" + "、".join(f"{st.id}（第 {st.line} 行）" for st in cov.missed_steps))
+        if cov.missed_endings:
+            print("  没走到的结局：" + "、".join(
+                f"{e.id}（第 {scenario.marks.get(('endings', scenario.endings.index(e)), (0, 0))[0]} 行）"
+                for e in cov.missed_endings))
+        if cov.unfinished:
+            print(f"  有 {cov.unfinished} 遍在每步最多走两次之内没有走到结局（分支成环？）")
+        print("  结局分布：" + ("、".join(f"{eid} {n}" for eid, n in cov.endings.items() if n) or "无"))
+        gaps += bool(cov.missed_steps or cov.missed_endings)
+    verdict = f"{gaps} 个场景有没走到的步骤或结局" if gaps else "每个步骤和结局都走到了"
+    print(f"{len(files)} 个场景，每个随机走 {runs} 遍（种子 {seed}）：{verdict}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from simulator.authoring import AuthoringError, write_skeleton
+    from simulator.loader import SCENARIO_ID
+
+    name = args.name
+    if not SCENARIO_ID.match(name):
+        hint = "，不要带 .yaml 后缀" if name.endswith((".yaml", ".yml")) else ""
+        return _fail(f"场景名“{name}”不是有效的场景 id：只能用小写字母、数字和连字符，"
+                     f"如 angry-visitor{hint}", 2)
+    try:
+        path = write_skeleton(name, Path(args.dir))
+    except AuthoringError as exc:
+        return _fail(exc)
+    print(f"已生成场景骨架：{path}")
+    print(f"改写内容后，用 simulator validate {path} 检查，用 simulator test {path} 运行示例")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from simulator.authoring import graph
+    from simulator.engine import Session, resolve_scenario
+    from simulator.loader import load_scenario
+    from simulator.paths import analyse
+    from simulator.scoring import default_detector
+    from simulator.validate import validate_scenario
+
+    path = resolve_scenario(args.scenario)
+    if path is None:
+        return _fail(f"找不到场景：{args.scenario}（应为场景文件路径或内置场景 id）", 2)
+    detector = default_detector()
+    scenario, problems = load_scenario(path, catalogue=detector.catalogue)
+    if scenario is not None:
+        problems = [p for p in validate_scenario(scenario, detector.catalogue, path_budget=0)
+                    if p.severity == "error"]
+    if scenario is None or problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return _fail("场景有错误，请先修正（simulator validate）再画图")
+    analysis = analyse(scenario, detector.catalogue)
+    print(graph(scenario, args.format, analysis, Session(scenario, detector).render), end="")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from simulator.authoring import coverage, coverage_json, coverage_markdown, coverage_text
+    from simulator.data import builtin_dir
+    from simulator.exam import is_exam_file
+    from simulator.loader import load_scenario
+    from simulator.scoring import default_detector
+    from simulator.validate import scenario_files
+
+    catalogue = default_detector().catalogue
+    problems: list[Any] = []
+    files = scenario_files(args.paths or [builtin_dir("scenarios")], problems)
+    scenarios = []
+    for path in files:
+        if is_exam_file(path):
+            continue
+        scenario, found = load_scenario(path, catalogue=catalogue)
+        if scenario is None:
+            problems += [p for p in found if p.severity == "error"]
+        else:
+            scenarios.append(scenario)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print("以上文件有错误，没有计入覆盖统计", file=sys.stderr)
+    render = (coverage_json if args.json else
+              coverage_markdown if args.format == "markdown" else coverage_text)
+    print(render(coverage(scenarios, catalogue)), end="")
+    return 1 if any(p.severity == "error" for p in problems) else 0
 
 
 def _fail(message: object, code: int = 1) -> int:
@@ -424,6 +563,20 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print("浏览器访问需要先安装：pip install -e '.[web]'", file=sys.stderr)
+        return 1
+    command = f"{sys.executable} -m simulator"
+    if args.data:
+        command += f" --data {shlex.quote(args.data)}"
+    print(f"在浏览器中打开 http://{args.host}:{args.port} 即可练习（Ctrl+C 停止）", file=sys.stderr)
+    Server(command, host=args.host, port=args.port, title="信访接待模拟训练").serve()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simulator",
@@ -431,6 +584,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", metavar="DIR", help="数据目录（默认为用户数据目录）")
     sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    p = sub.add_parser("serve", help="在培训室里把训练界面提供给浏览器（需安装 web 附加依赖）")
+    p.add_argument("--host", default="localhost", help="监听地址（默认 localhost）")
+    p.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("criteria", help="列出评分标准目录")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
@@ -441,6 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="检查场景文件，逐行列出问题（path:line:col: error|warning: 说明）")
     p.add_argument("paths", nargs="+", metavar="PATH", help="场景文件或文件夹")
+    p.add_argument("--paths", dest="show_paths", action="store_true",
+                   help="另外对每个没有错误的场景做完整的路径分析，列出各结局的得分范围和对应路径"
+                        "（校验本身的路径分析按文件数分配推演步数，文件很多时不做）")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser(
@@ -456,7 +617,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("test", help="运行场景中每一步的示例答案，报告与评分标准不符之处")
     p.add_argument("paths", nargs="*", metavar="PATH", help="场景文件或文件夹（默认：内置场景）")
+    p.add_argument("--random", type=int, metavar="N",
+                   help="改为随机走 N 遍每个场景（每步随机选一个示例答案或选项，经引擎和检测器），"
+                        "报告没走到的步骤和结局")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="随机种子（默认 0；同一种子每次走出的路径相同）")
     p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("new", help="生成一个带注释的场景骨架 NAME.yaml（可直接通过校验）")
+    p.add_argument("name", metavar="NAME", help="场景 id：小写字母、数字和连字符，也是文件名")
+    p.add_argument("--dir", default=".", metavar="DIR", help="写到这个文件夹（默认当前文件夹）")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("graph", help="画出场景的分支图（Mermaid 或 Graphviz），结局上标出得分范围",
+                       description="画出场景的步骤、分支（标出条件，“否则”为默认分支；虚线为按结局条件"
+                                   "选结局）和结局（标出路径分析得到的得分范围）。Mermaid 可直接贴进 "
+                                   "Markdown 的 ```mermaid 代码块，dot 交给 Graphviz。")
+    p.add_argument("scenario", metavar="SCENARIO", help="场景文件路径或内置场景 id")
+    p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid",
+                   help="输出格式（默认 mermaid）")
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("coverage", help="场景库覆盖矩阵：各场景训练到的章节（§1–§7）和评分标准",
+                       description="统计每个场景中期望做到、应避免或在选项中出现各评分标准的步骤数，"
+                                   "按指导意见章节和按评分标准各列一张表，并列出没有任何场景训练的评分标准。")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="场景文件或文件夹（默认：内置场景）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument("--format", choices=("text", "markdown"), default="text",
+                   help="text（默认，终端表格）或 markdown（培训笔记用）")
+    p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("history", help="查看学员的练习与考试记录、薄弱环节和推荐练习")
     p.add_argument("--trainee", metavar="工号", help="学员工号（默认为当前学员）")
@@ -498,6 +687,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not (sys.argv[1:] if argv is None else argv):
+        # No arguments: straight to the TUI without building the parser (start-up budget).
+        from simulator.tui.app import run_app
+
+        return run_app(data_dir=None)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

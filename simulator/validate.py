@@ -13,7 +13,11 @@ offending node (``Scenario.marks``):
 * meters: bounds make sense, effects name real meters;
 * templates (visitor_name, briefing, visitor lines, options, model answers, hints,
   ending texts) parse and use only the scenario's vars and meters;
-* conditions compile in the sandbox and use only the names the engine gives them.
+* conditions compile in the sandbox and use only the names the engine gives them;
+* paths (``simulator.paths``, when nothing above is an error): a warned-against answer
+  that still reaches the best ending, a good ending whose score range overlaps a bad one.
+  The path analysis has a work budget per scenario, shared out by ``validate_paths`` over
+  the files of one run, so a large library stays fast (``simulator.paths.validate_budget``).
 
 ``validate_paths`` runs loader and checks over files and folders for ``simulator validate``
 (a large library in several processes), and ``example_mismatches`` runs each step's
@@ -28,7 +32,7 @@ import re
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -59,17 +63,20 @@ def validate_paths(paths: Iterable[str | Path], catalogue: Any = None,
     A large library is checked by several processes (``workers``: default one per CPU
     once there are ``PARALLEL_FROM`` files for each); the result is the same, in order.
     """
+    from simulator.paths import validate_budget
+
     problems: list[Problem] = []
     files = scenario_files(paths, problems)
+    check = partial(check_file, path_budget=validate_budget(len(files)))
     if catalogue is None:
         from simulator.scoring import default_detector
 
         catalogue = default_detector().catalogue  # loaded before forking: workers inherit it
         if workers is None:
             workers = min(os.cpu_count() or 1, len(files) // PARALLEL_FROM)
-    results = _check_in_parallel(files, workers) if workers and workers > 1 else None
+    results = _check_in_parallel(check, files, workers) if workers and workers > 1 else None
     if results is None:
-        results = [check_file(path, catalogue) for path in files]
+        results = [check(path, catalogue) for path in files]
     first_file: dict[str, str] = {}
     for path, (scenario_id, id_at, found) in zip(files, results, strict=True):
         if scenario_id in first_file:
@@ -81,7 +88,7 @@ def validate_paths(paths: Iterable[str | Path], catalogue: Any = None,
     return problems
 
 
-def _check_in_parallel(files: list[Path], workers: int) -> list[Any] | None:
+def _check_in_parallel(check: Any, files: list[Path], workers: int) -> list[Any] | None:
     """``check_file`` over ``files`` in forked worker processes; None where that is not possible.
 
     Forked only: a worker started afresh would re-run ``python -m simulator`` itself, and
@@ -93,15 +100,17 @@ def _check_in_parallel(files: list[Path], workers: int) -> list[Any] | None:
         return None
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(check_file, files, chunksize=max(1, len(files) // (8 * workers))))
+            return list(pool.map(check, files, chunksize=max(1, len(files) // (8 * workers))))
     except (OSError, BrokenProcessPool):
         return None  # no worker processes here: the caller checks in this one
 
 
-def check_file(path: Path, catalogue: Any = None) -> tuple[str, tuple[int, int], list[Problem]]:
+def check_file(path: Path, catalogue: Any = None,
+               path_budget: int | None = None) -> tuple[str, tuple[int, int], list[Problem]]:
     """One file, loaded and checked: (scenario id or "", where the id is, problems).
 
     A file in a folder named ``exams`` is an exam definition and is checked as one.
+    ``path_budget``: steps the path analysis may compute (default: one scenario's share).
     """
     from simulator.exam import is_exam_file
 
@@ -116,7 +125,7 @@ def check_file(path: Path, catalogue: Any = None) -> tuple[str, tuple[int, int],
     scenario, found = load_scenario(path, catalogue=catalogue, strict=False)
     if scenario is None:
         return "", (1, 1), found
-    found += validate_scenario(scenario, catalogue)
+    found += validate_scenario(scenario, catalogue, path_budget)
     if scenario.id and path.stem != scenario.id:
         found.append(_problem(scenario, ("id",), "error",
                               f"场景 id “{scenario.id}” 应与文件名一致（{path.stem}）"))
@@ -140,13 +149,23 @@ def scenario_files(paths: Iterable[str | Path], problems: list[Problem]) -> list
     return files
 
 
-def validate_scenario(scenario: Scenario, catalogue: Any) -> list[Problem]:
-    """The semantic problems of one loaded scenario (positions from ``scenario.marks``)."""
+def validate_scenario(scenario: Scenario, catalogue: Any,
+                      path_budget: int | None = None) -> list[Problem]:
+    """The semantic problems of one loaded scenario (positions from ``scenario.marks``).
+
+    The path analysis runs only on a scenario without errors so far, with ``path_budget``
+    steps at most (default: ``simulator.paths.DEEP_BUDGET``).
+    """
     out: list[Problem] = []
     _check_criteria(scenario, catalogue.criteria, out)
     _check_flow(scenario, out)
     _check_meters(scenario, out)
     _check_text(scenario, catalogue.criteria, out)
+    if not any(p.severity == "error" for p in out):
+        from simulator.paths import DEEP_BUDGET, path_warnings
+
+        out += path_warnings(scenario, catalogue,
+                             DEEP_BUDGET if path_budget is None else path_budget)
     return out
 
 
@@ -419,14 +438,10 @@ def _find(node: Any, kind: type) -> list[Any]:
 
 
 @lru_cache(maxsize=4096)
-def _condition_names(source: str) -> tuple[frozenset[str], frozenset[str], str]:
-    """(names a condition reads, string constants in it, why it does not compile).
-
-    Parsed as the sandbox's ``compile_expression`` parses it, then checked for what its
-    compiler would refuse; generating the code itself is left to the engine (it is the
-    slow part, and a condition that gets this far compiles).
-    """
-    from jinja2 import TemplateSyntaxError, nodes
+def parse_condition(source: str) -> tuple[Any, str]:
+    """(expression tree, "") as the sandbox's ``compile_expression`` parses a condition, or
+    (None, why it does not parse). The tree is shared: read it, never change it."""
+    from jinja2 import TemplateSyntaxError
     from jinja2.parser import Parser
 
     try:
@@ -435,7 +450,23 @@ def _condition_names(source: str) -> tuple[frozenset[str], frozenset[str], str]:
         if not parser.stream.eos:
             raise TemplateSyntaxError("表达式后面还有多余的内容", parser.stream.current.lineno)
     except TemplateSyntaxError as exc:
-        return frozenset(), frozenset(), _jinja_message(exc)
+        return None, _jinja_message(exc)
+    return expr, ""
+
+
+@lru_cache(maxsize=4096)
+def _condition_names(source: str) -> tuple[frozenset[str], frozenset[str], str]:
+    """(names a condition reads, string constants in it, why it does not compile).
+
+    Parsed by ``parse_condition``, then checked for what the compiler would refuse;
+    generating the code itself is left to the engine (it is the slow part, and a
+    condition that gets this far compiles).
+    """
+    from jinja2 import nodes
+
+    expr, error = parse_condition(source)
+    if expr is None:
+        return frozenset(), frozenset(), error
     names = frozenset(n.name for n in _find(expr, nodes.Name) if n.ctx == "load")
     strings = frozenset(c.value for c in _find(expr, nodes.Const) if isinstance(c.value, str))
     return names, strings, _refused_by_compiler(expr)

@@ -23,7 +23,6 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from simulator.data import builtin_dir
-from simulator.tui.commands import ScenarioCommands
 from simulator.tui.library import Library, load_library
 from simulator.tui.messages import (
     AttemptEnded,
@@ -37,6 +36,8 @@ from simulator.tui.messages import (
 from simulator.tui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from simulator.engine import Session
     from simulator.model import Attempt, Scenario, StepResult
     from simulator.scoring import Catalogue, Detector
@@ -52,6 +53,12 @@ _ERROR_TITLES = {
 }
 
 
+def _scenario_commands() -> type[Provider]:
+    from simulator.tui.commands import ScenarioCommands
+
+    return ScenarioCommands
+
+
 class Recorder(Protocol):
     """What a store implements to persist practice (see ``StepScored``/``AttemptEnded``)."""
 
@@ -65,7 +72,7 @@ class SimulatorApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "信访接待模拟训练"
-    COMMANDS = App.COMMANDS | {ScenarioCommands}
+    COMMANDS = App.COMMANDS | {_scenario_commands}
     BINDINGS = [
         Binding("f1", "help", "帮助"),
         Binding("ctrl+t", "toggle_theme", "切换主题"),
@@ -266,7 +273,7 @@ class SimulatorApp(App[int]):
         self.notify("按 Ctrl+Q 退出。", title="退出")
 
     def action_command_palette(self) -> None:
-        from simulator.tui.widgets.chrome import Palette
+        from simulator.tui.commands import Palette
 
         if self.use_command_palette and not Palette.is_open(self):
             self.push_screen(Palette())

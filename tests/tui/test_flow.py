@@ -71,10 +71,10 @@ async def test_home_lists_the_library_with_details():
         listing = app.screen.query_one(ScenarioList)
         assert [o.id for o in listing.options] == ["road-suggestion-demo", "wage-arrears-demo"]
         assert app.screen.focused is app.screen.query_one("#filter")
-        details = plain(app.screen.query_one("#details-text"))
+        details = plain(app.screen.query_one("#details"))
         assert "修路的建议" in details and "一位退休教师" in details
         await pilot.press("down")
-        details = plain(app.screen.query_one("#details-text"))
+        details = plain(app.screen.query_one("#details"))
         assert "讨薪的农民工" in details and "申诉求决" in details and "约 5 分钟" in details
 
 
@@ -87,7 +87,7 @@ async def test_filter_by_typing_and_clear():
         assert [o.id for o in listing.options] == ["road-suggestion-demo"]
         await pilot.press("z", "z")
         assert listing.option_count == 0
-        assert "没有符合筛选条件" in plain(app.screen.query_one("#details-text"))
+        assert "没有符合筛选条件" in plain(app.screen.query_one("#details"))
         await pilot.press("escape")
         assert listing.option_count == 2
         # typing while the list has focus still goes to the filter

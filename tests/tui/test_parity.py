@@ -1,8 +1,10 @@
 """Headless parity: the TUI, ``Session.replay`` and ``simulator run`` agree on the same answers.
 
-Each scenario (the fixtures and the built-in library) is played through the TUI with two
-answer strategies; the answers the TUI recorded are then replayed headless. Verdicts,
-meters, ending, score and level must match, and so must what the TUI displayed.
+Each scenario (the fixtures and the built-in library) is played through the TUI, with the
+real rubrics loaded in the background as in production, using two answer strategies; the
+answers the TUI recorded are then replayed headless, in process and through ``simulator
+run --json``. Verdicts, meters, ending, score and level must match, and so must what the
+TUI displayed.
 """
 
 from __future__ import annotations
@@ -76,37 +78,31 @@ def same_results(a, b) -> None:
                [(v.criterion, v.present, v.evidence, v.spans) for v in y.verdicts]
 
 
+def run_headless(path: Path, answers: list[str], tmp_path: Path, capsys) -> dict:
+    """``simulator run PATH --answers FILE --json``, in process."""
+    from simulator.cli import main
+
+    answers_file = tmp_path / "answers.txt"
+    answers_file.write_text("\n".join(answers) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["run", str(path), "--answers", str(answers_file), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
 @pytest.mark.parametrize("strategy", [model_answers, bad_answers], ids=["model", "bad"])
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-async def test_tui_matches_session_replay(path: Path, strategy):
+async def test_tui_matches_session_and_simulator_run(path: Path, strategy, tmp_path, capsys):
     app, session, debrief = await play_in_tui(path, strategy)
     answers = [r.answer for r in session.results]
+    attempt = debrief.attempt
+
     headless = Session.replay(session.scenario, answers, detector=session.detector)
     same_results(session.results, headless.results)
     assert headless.ending == session.ending
-    assert headless.attempt() == debrief.attempt
+    assert headless.attempt() == attempt
 
-
-def _run_command_exists() -> bool:
-    from simulator.cli import build_parser
-
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    return "run" in sub.choices
-
-
-@pytest.mark.skipif(not _run_command_exists(), reason="simulator run 尚未提供")
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-async def test_tui_matches_simulator_run(path: Path, tmp_path, capsys):
-    from simulator.cli import main
-
-    app, session, debrief = await play_in_tui(path, model_answers)
-    answers_file = tmp_path / "answers.txt"
-    answers_file.write_text("\n".join(r.answer for r in session.results) + "\n", encoding="utf-8")
-    capsys.readouterr()
-    assert main(["run", str(path), "--answers", str(answers_file), "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    attempt = debrief.attempt
-    assert out["ending"] == attempt.ending
+    out = run_headless(path, answers, tmp_path, capsys)
+    assert out["scenario"] == attempt.scenario and out["ending"] == attempt.ending
     assert out["score"] == attempt.score and out["level"] == attempt.level
     assert {int(k): v for k, v in out["sections"].items()} == attempt.sections
     assert [(s["step"], s["answer"], sorted(s["present"]), s["score"], s["meters"])

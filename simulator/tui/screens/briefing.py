@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from simulator.model import Scenario
 from simulator.tui.messages import GoHome, StartConversation
-from simulator.tui.widgets.chrome import AppHeader
+from simulator.tui.widgets.header import AppHeader
 from simulator.tui.widgets.library import summary_line
 from simulator.tui.widgets.markdown import ChineseMarkdown
 

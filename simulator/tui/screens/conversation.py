@@ -29,8 +29,8 @@ from simulator.tui.messages import (
 )
 from simulator.tui.widgets.answer import AnswerBox
 from simulator.tui.widgets.bars import MeterPanel, mood_label
-from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.feedback import FeedbackPanel, HintPanel, highlight_answer
+from simulator.tui.widgets.header import AppHeader
 from simulator.tui.widgets.markdown import ChineseMarkdown
 from simulator.tui.widgets.prose import join_cjk_lines
 from simulator.tui.widgets.transcript import Transcript, ending_notice, trainee_says, visitor_says

@@ -15,8 +15,8 @@ from textual.widgets import Button, Digits, Footer, Static
 from simulator.model import Criterion, Section
 from simulator.tui.messages import GoHome, Retry, Turn
 from simulator.tui.widgets.bars import SectionProfile
-from simulator.tui.widgets.chrome import AppHeader
 from simulator.tui.widgets.feedback import VerdictList, highlight_answer, verdict_rows
+from simulator.tui.widgets.header import AppHeader
 from simulator.tui.widgets.markdown import ChineseMarkdown
 from simulator.tui.widgets.prose import join_cjk_lines, prose
 from simulator.tui.widgets.transcript import ending_notice

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Input, OptionList
 
 from simulator.tui.library import Library
 from simulator.tui.messages import OpenBriefing
-from simulator.tui.widgets.chrome import AppHeader
+from simulator.tui.widgets.header import AppHeader
 from simulator.tui.widgets.library import ScenarioDetails, ScenarioList
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -52,27 +51,25 @@ class ScenarioList(OptionList):
         return prose(Content("\n").join(lines))
 
 
-class ScenarioDetails(VerticalScroll):
-    """Title, facts and description of the highlighted scenario."""
+class ScenarioDetails(Static):
+    """Title, facts and description of the highlighted scenario (scrolls when long)."""
 
     DEFAULT_CSS = """
     ScenarioDetails {
         border: round $secondary;
         border-title-color: $secondary;
         padding: 0 1;
+        height: 1fr;
+        overflow-y: auto;
     }
     """
 
     def on_mount(self) -> None:
         self.border_title = "场景介绍"
 
-    def compose(self):
-        yield Static(id="details-text")
-
     def show(self, scenario: Scenario | None, empty: str = "") -> None:
-        text = self.query_one("#details-text", Static)
         if scenario is None:
-            text.update(Content.styled(empty, "$text-muted"))
+            self.update(Content.styled(empty, "$text-muted"))
             return
         facts = [("类别", scenario.category), ("情形", "、".join(scenario.situations) or "—"),
                  ("难度", stars(scenario.difficulty)), ("时长", f"约 {scenario.minutes} 分钟")]
@@ -80,4 +77,4 @@ class ScenarioDetails(VerticalScroll):
         lines += [Content.assemble((f"{k}：", "$text-muted"), v) for k, v in facts]
         lines += [Content(""), Content(scenario.description or "（暂无介绍）"), Content(""),
                   Content.styled("按 Enter 阅读接待简报。", "$text-muted")]
-        text.update(prose(Content("\n").join(lines)))
+        self.update(prose(Content("\n").join(lines)))

@@ -9,6 +9,7 @@ on a line, opening punctuation never last, and a Latin word or number is not spl
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rich.cells import get_character_cell_size
 from textual.content import Content
@@ -54,8 +55,13 @@ def wrap_offsets(text: str, width: int) -> list[int]:
 
 
 _CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’…—"
-_SOFT_BREAK = re.compile(f"(?<=[{_CJK}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
-_MID_SENTENCE_BREAK = re.compile(f"(?<=[{_CJK}])(?<![。！？…）”])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
+
+
+@lru_cache(maxsize=2)
+def _line_break(keep_sentences: bool) -> re.Pattern[str]:
+    """A break between Chinese characters (not after 。！？ when ``keep_sentences``)."""
+    after = f"(?<=[{_CJK}])" + ("(?<![。！？…）”])" if keep_sentences else "")
+    return re.compile(after + f"[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
 
 
 def join_cjk_lines(text: str, keep_sentences: bool = False) -> str:
@@ -64,7 +70,7 @@ def join_cjk_lines(text: str, keep_sentences: bool = False) -> str:
     Markdown turns such a break into a space, a stray gap in Chinese; in a visitor's
     line it cuts a sentence in two. With ``keep_sentences`` a break after 。！？ stays.
     """
-    return (_MID_SENTENCE_BREAK if keep_sentences else _SOFT_BREAK).sub("", text)
+    return _line_break(keep_sentences).sub("", text)
 
 
 def wrap(content: Content, width: int) -> Content:
