@@ -96,10 +96,14 @@ class Context:
     scanner: PhraseScanner | None = None
     _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     _quotes: list[int] | None = None
+    #: False when nothing in the answer can make words a mention (no quote, question,
+    #: reporting verb, hypothetical or named word): ``mentioned`` need not look.
+    may_mention: bool = True
 
     def __post_init__(self) -> None:
         if self.scanner is not None:
             self._cache.update(self.scanner.scan(self.text))
+        self.may_mention = _MENTION_TRIGGER.search(self.text) is not None
 
     @property
     def seen(self) -> set[str]:
@@ -176,6 +180,8 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
 
 
 _SPECIAL = re.compile(r"[()@…#?]")
+# Anything that ``mentioned`` reacts to; an answer with none of it has no mentions.
+_MENTION_TRIGGER = re.compile('["?]|说|讲|告诉|表示|答复|跟您|跟你|要是|如果|假如|倘若|谁|个字|说法|个词|种话')
 #: How far back (characters) a mention's reporting verb or open quote is looked for.
 _MENTION_WINDOW = 60
 
@@ -550,13 +556,11 @@ class Rule:
 
     def _counts(self, ctx: Context, span: tuple[int, int]) -> bool:
         start, end = span
+        if self.exclude is not None and _excluded(ctx, self.exclude, start, self.exclude_scope):
+            return False
         if self.negatable and negated(ctx, start, end):
             return False
-        if mentioned(ctx, start, end):
-            return False
-        if self.exclude is not None:
-            return not _excluded(ctx, self.exclude, start, self.exclude_scope)
-        return True
+        return not (ctx.may_mention and mentioned(ctx, start, end))
 
 
 @dataclass(frozen=True, slots=True)
