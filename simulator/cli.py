@@ -563,6 +563,16 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_play(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"找不到场景文件：{args.file}", file=sys.stderr)
+        return 2
+    from simulator.tui.app import run_app
+
+    return run_app(data_dir=args.data, watch=path)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
@@ -584,6 +594,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", metavar="DIR", help="数据目录（默认为用户数据目录）")
     sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    p = sub.add_parser("play", help="在界面里预览一个场景文件；文件保存后自动重新载入，有错误时在界面里显示")
+    p.add_argument("file", metavar="FILE", help="场景 YAML 文件")
+    p.add_argument("--watch", action="store_true", default=True,
+                   help="文件变化时重新载入并重新开始对话（默认开启）")
+    p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("serve", help="在培训室里把训练界面提供给浏览器（需安装 web 附加依赖）")
     p.add_argument("--host", default="localhost", help="监听地址（默认 localhost）")

@@ -4,7 +4,9 @@ Start-up is a budget: only the home screen is imported before the first paint; t
 scenario library and the detector (rubrics, OpenCC) load in worker threads right after
 it. Every answered step and every ended attempt passes through ``StepScored`` /
 ``AttemptEnded`` here, where an optional ``recorder`` (the store) persists it.
-``mode`` is ``practice`` (feedback and hints) or ``exam`` (neither).
+``mode`` is ``practice`` (feedback and hints) or ``exam`` (neither). With ``watch`` set
+(``simulator play FILE --watch``) the app previews one scenario file for its author and
+reloads it whenever the file changes, showing its errors instead of crashing.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
     from simulator.engine import Session
     from simulator.model import Attempt, Scenario, StepResult
     from simulator.scoring import Catalogue, Detector
+
+#: Seconds between two looks at a watched scenario file's modification time.
+WATCH_INTERVAL = 0.5
 
 #: Set to a file path: the app appends ``paint <time>`` at its first paint and
 #: ``library <time>`` once the library is listed, then exits (bench/startup.py).
@@ -88,9 +93,13 @@ class SimulatorApp(App[int]):
         mode: str = "practice",
         detector: Detector | None = None,
         recorder: Recorder | None = None,
+        watch: Path | None = None,
     ) -> None:
         super().__init__()
         self.scenario_dirs: Sequence[Path] = list(scenario_dirs or [builtin_dir("scenarios")])
+        self.watch = watch
+        self._watch_stamp: float | None = None
+        self._watch_pending: float | None = None
         self.data_dir = data_dir
         self.mode = mode
         self.recorder = recorder
@@ -109,7 +118,12 @@ class SimulatorApp(App[int]):
     def on_ready(self) -> None:
         """First paint is on screen: mark it for the bench, then load in the background."""
         self._bench_mark("paint")
-        self.load()
+        if self.watch is not None:
+            self._watch_stamp = self._stamp()
+            self.load_watched(first=True)
+            self.set_interval(WATCH_INTERVAL, self._poll_watched)
+        else:
+            self.load()
 
     def _bench_mark(self, what: str) -> None:
         path = os.environ.get(BENCH_ENV)
@@ -137,6 +151,65 @@ class SimulatorApp(App[int]):
             catalogue = self._detector.catalogue
         library = load_library(self.scenario_dirs, catalogue)
         self.call_from_thread(self._library_loaded, library)
+
+    # -- live preview of one scenario file -------------------------------------------------
+
+    def _stamp(self) -> float | None:
+        try:
+            return self.watch.stat().st_mtime_ns if self.watch is not None else None
+        except OSError:
+            return None
+
+    def _poll_watched(self) -> None:
+        """Reload once the file changed and then stayed the same for one more look
+        (editors often save in several writes)."""
+        stamp = self._stamp()
+        if stamp == self._watch_stamp:
+            self._watch_pending = None
+        elif stamp != self._watch_pending:
+            self._watch_pending = stamp
+        else:
+            self._watch_stamp, self._watch_pending = stamp, None
+            self.load_watched(first=False)
+
+    @work(thread=True, exclusive=True, group="prepare", exit_on_error=False)
+    def load_watched(self, first: bool) -> None:
+        """Load (or reload) the watched file; on success a fresh visit, else its problems."""
+        from simulator.loader import load_scenario
+
+        scenario, problems = load_scenario(self.watch, catalogue=self.detector().catalogue)
+        if scenario is None:
+            lines = [str(p) for p in problems] or [f"{self.watch}: 无法载入"]
+            self.call_from_thread(self._show_problems, lines)
+            return
+        session = None if first else self.new_session(scenario)
+        self.call_from_thread(self._watched_loaded, scenario, session)
+
+    def _show_over_home(self, screen: Screen) -> None:
+        """Show ``screen`` right above the home screen (replacing what was there)."""
+        if isinstance(self.screen, HomeScreen):
+            self.push_screen(screen)
+        else:
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.switch_screen(screen)
+
+    def _show_problems(self, lines: list[str]) -> None:
+        from simulator.tui.screens.problems import ProblemsScreen
+
+        self._show_over_home(ProblemsScreen(lines))
+
+    def _watched_loaded(self, scenario: Scenario, session: Session | None) -> None:
+        from simulator.tui.screens.briefing import BriefingScreen
+        from simulator.tui.screens.conversation import ConversationScreen
+
+        self.library = Library([scenario])
+        self.screen_stack[0].show_library(self.library)
+        if session is None:
+            self._show_over_home(BriefingScreen(scenario))
+        else:
+            self._show_over_home(ConversationScreen(session, mode=self.mode))
+            self.notify(f"已重新载入 {self.watch.name}，对话重新开始。", title="场景已更新")
 
     def _library_loaded(self, library: Library) -> None:
         self.library = library
@@ -284,8 +357,11 @@ class SimulatorApp(App[int]):
         yield SystemCommand("退出", "退出训练程序（Ctrl+Q）", self.action_quit)
 
 
-def run_app(data_dir: str | None = None) -> int:
-    """Run the TUI until the trainee quits; the process exit code."""
-    app = SimulatorApp(data_dir=data_dir)
+def run_app(data_dir: str | None = None, watch: Path | None = None) -> int:
+    """Run the TUI until the trainee quits; the process exit code.
+
+    ``watch``: preview this one scenario file, reloading it whenever it changes.
+    """
+    app = SimulatorApp(data_dir=data_dir, watch=watch)
     app.run()
     return app.return_code or 0
