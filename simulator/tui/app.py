@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from simulator.engine import Session
     from simulator.model import Attempt, Scenario, StepResult
     from simulator.scoring import Catalogue, Detector
+    from simulator.store import Store, Trainee
 
 #: Seconds between two looks at a watched scenario file's modification time.
 WATCH_INTERVAL = 0.5
@@ -81,6 +82,7 @@ class SimulatorApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "帮助"),
         Binding("ctrl+t", "toggle_theme", "切换主题"),
+        Binding("f3", "check_in", "切换学员", show=False),
         Binding("ctrl+p", "command_palette", "命令面板", show=False, priority=True),
         Binding("ctrl+q", "quit", "退出", priority=True),
         Binding("ctrl+c", "help_quit", show=False, system=True),
@@ -94,8 +96,13 @@ class SimulatorApp(App[int]):
         detector: Detector | None = None,
         recorder: Recorder | None = None,
         watch: Path | None = None,
+        store: Store | None = None,
     ) -> None:
         super().__init__()
+        self.store = store
+        #: Why the data folder could not be opened (told once the screen is up).
+        self.store_problem: BaseException | None = None
+        self.trainee: Trainee | None = None
         self.scenario_dirs: Sequence[Path] = list(scenario_dirs or [builtin_dir("scenarios")])
         self.watch = watch
         self._watch_stamp: float | None = None
@@ -118,6 +125,12 @@ class SimulatorApp(App[int]):
     def on_ready(self) -> None:
         """First paint is on screen: mark it for the bench, then load in the background."""
         self._bench_mark("paint")
+        if self.store_problem is not None:
+            self.report_error("练习记录无法保存", self.store_problem)
+        if self.store is not None and self.watch is None:
+            self.trainee = self.store.current_trainee()
+            if self.trainee is None:
+                self.action_check_in()
         if self.watch is not None:
             self._watch_stamp = self._stamp()
             self.load_watched(first=True)
@@ -235,10 +248,39 @@ class SimulatorApp(App[int]):
         return self._detector.catalogue
 
     def new_session(self, scenario: Scenario) -> Session:
-        """A fresh session for ``scenario``; blocks until the detector is loaded."""
+        """A fresh session for ``scenario``; blocks until the detector is loaded.
+
+        With a store and a checked-in trainee the session is recorded: every answer is
+        committed before ``answer()`` returns, so before the visitor's reply is shown.
+        """
+        if self.store is not None and self.trainee is not None:
+            from simulator import progress
+
+            return progress.start(self.store, self.trainee.id, scenario, detector=self.detector())
         from simulator.engine import Session
 
         return Session(scenario, detector=self.detector())
+
+    def action_check_in(self) -> None:
+        """Ask who is practising (first start, or F3 to switch)."""
+        if self.store is None:
+            self.notify("没有可用的数据目录，练习记录不会保存。", severity="warning")
+            return
+        from simulator.tui.dialogs.checkin import CheckInDialog
+
+        current = self.trainee
+        self.push_screen(CheckInDialog(*(current.id, current.name) if current else ()),
+                         self._checked_in)
+
+    def _checked_in(self, identity: tuple[str, str] | None) -> None:
+        if identity is None or self.store is None:
+            return
+        try:
+            self.trainee = self.store.set_current_trainee(*identity)
+        except Exception as error:
+            self.report_error("签到出错", error)
+            return
+        self.notify(f"{self.trainee.name}（{self.trainee.id}），欢迎练习。", title="签到成功")
 
     # -- errors: the one place ---------------------------------------------------------
 
@@ -354,6 +396,7 @@ class SimulatorApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("切换主题", "在深色和浅色主题之间切换（Ctrl+T）", self.action_toggle_theme)
         yield SystemCommand("帮助", "按键说明和评分方法（F1）", self.action_help)
+        yield SystemCommand("切换学员", "用另一个工号签到（F3）", self.action_check_in)
         yield SystemCommand("退出", "退出训练程序（Ctrl+Q）", self.action_quit)
 
 
@@ -362,6 +405,14 @@ def run_app(data_dir: str | None = None, watch: Path | None = None) -> int:
 
     ``watch``: preview this one scenario file, reloading it whenever it changes.
     """
-    app = SimulatorApp(data_dir=data_dir, watch=watch)
+    from simulator.store import Store, StoreError
+
+    store, problem = None, None
+    try:
+        store = Store.open(data_dir)
+    except StoreError as error:
+        problem = error
+    app = SimulatorApp(data_dir=data_dir, watch=watch, store=store)
+    app.store_problem = problem
     app.run()
     return app.return_code or 0
