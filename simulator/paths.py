@@ -17,6 +17,11 @@ the paths covered. ``path_warnings`` turns an analysis into ``simulator validate
 warnings (a warned-against answer that still reaches the best ending; a good ending whose
 score range overlaps a bad one), ``describe`` into the ``--paths`` report.
 
+Cost: ``simulator validate`` shares ``VALIDATE_TOTAL`` steps out over the files of a run
+(``validate_budget``) and skips a scenario whose share cannot try each of its answers once
+(``answer_count``), so the extra time of a run is bounded whatever the library's size;
+conditions are compiled once per shape (constants lifted out), not once per scenario.
+
 ``random_playthroughs`` is ``simulator test --random``: seeded random visits through the
 real engine and detector (each step's example answers and choice options), with the steps
 and endings they never reached.

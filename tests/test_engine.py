@@ -180,8 +180,7 @@ def test_resolve_scenario_by_path_or_builtin_id(tmp_path):
 
 def test_builtin_scenarios_play_their_model_answers_to_a_good_ending():
     files = sorted(builtin_dir("scenarios").glob("*.yaml"))
-    if not files:
-        pytest.skip("no built-in scenarios yet")
+    assert files, "no built-in scenarios"
     for path in files:
         loaded, problems = load_scenario(path)
         assert loaded is not None, [str(p) for p in problems]

@@ -7,6 +7,8 @@ it. Every answered step and every ended attempt passes through ``StepScored`` /
 ``mode`` is ``practice`` (feedback and hints) or ``exam`` (neither). With ``watch`` set
 (``simulator play FILE --watch``) the app previews one scenario file for its author and
 reloads it whenever the file changes, showing its errors instead of crashing.
+With a store the app also offers interrupted practice to resume, the trainee's history
+(F4) and the timed exam (F5); ``clock`` is the exam's clock (tests pass a fake one).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,6 +30,7 @@ from simulator.data import builtin_dir
 from simulator.tui.library import Library, load_library
 from simulator.tui.messages import (
     AttemptEnded,
+    ExamEnded,
     GoHome,
     OpenBriefing,
     OpenDebrief,
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from simulator.engine import Session
+    from simulator.exam import Exam, ExamRun
     from simulator.model import Attempt, Scenario, StepResult
     from simulator.scoring import Catalogue, Detector
     from simulator.store import Store, Trainee
@@ -56,6 +60,10 @@ _ERROR_TITLES = {
     "scoring": "评分出错",
     "startup": "载入场景库出错",
     "prepare": "准备场景出错",
+    "store": "读取练习记录出错",
+    "history": "读取练习记录出错",
+    "exam": "考试出错",
+    "exam-result": "读取考试结果出错",
 }
 
 
@@ -83,6 +91,8 @@ class SimulatorApp(App[int]):
         Binding("f1", "help", "帮助"),
         Binding("ctrl+t", "toggle_theme", "切换主题"),
         Binding("f3", "check_in", "切换学员", show=False),
+        Binding("f4", "history", "练习记录", show=False),
+        Binding("f5", "exam", "参加考试", show=False),
         Binding("ctrl+p", "command_palette", "命令面板", show=False, priority=True),
         Binding("ctrl+q", "quit", "退出", priority=True),
         Binding("ctrl+c", "help_quit", show=False, system=True),
@@ -97,17 +107,23 @@ class SimulatorApp(App[int]):
         recorder: Recorder | None = None,
         watch: Path | None = None,
         store: Store | None = None,
+        open_store: bool = False,
+        exam_dirs: Sequence[Path] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.store = store
-        #: Why the data folder could not be opened (told once the screen is up).
-        self.store_problem: BaseException | None = None
+        #: Open the record in ``data_dir`` after the first paint (``run_app`` does).
+        self._open_store = open_store and store is None
         self.trainee: Trainee | None = None
         self.scenario_dirs: Sequence[Path] = list(scenario_dirs or [builtin_dir("scenarios")])
         self.watch = watch
         self._watch_stamp: float | None = None
         self._watch_pending: float | None = None
         self.data_dir = data_dir
+        #: Where exams are listed from (default: the data folder's exams/, then the built-in).
+        self.exam_dirs = exam_dirs
+        self.clock = clock
         self.mode = mode
         self.recorder = recorder
         self.library: Library | None = None
@@ -125,18 +141,40 @@ class SimulatorApp(App[int]):
     def on_ready(self) -> None:
         """First paint is on screen: mark it for the bench, then load in the background."""
         self._bench_mark("paint")
-        if self.store_problem is not None:
-            self.report_error("练习记录无法保存", self.store_problem)
-        if self.store is not None and self.watch is None:
-            self.trainee = self.store.current_trainee()
-            if self.trainee is None:
-                self.action_check_in()
+        if self._open_store:
+            self.open_store()
+        elif self.store is not None:
+            self._store_ready(self.store, self.store.current_trainee())
         if self.watch is not None:
             self._watch_stamp = self._stamp()
             self.load_watched(first=True)
             self.set_interval(WATCH_INTERVAL, self._poll_watched)
         else:
             self.load()
+
+    @work(thread=True, group="store", exit_on_error=False)
+    def open_store(self) -> None:
+        """Open the record off the UI thread (importing and migrating it costs start-up time);
+        if it cannot be opened, say why and practise without saving."""
+        from simulator.store import Store, StoreError
+
+        try:
+            store = Store.open(self.data_dir)
+            trainee = store.current_trainee()
+        except StoreError as error:
+            self.call_from_thread(self.report_error, "练习记录无法保存", error)
+            return
+        self.call_from_thread(self._store_ready, store, trainee)
+
+    def _store_ready(self, store: Store, trainee: Trainee | None) -> None:
+        self.store = store
+        if self.watch is not None:
+            return
+        self.trainee = trainee
+        if trainee is None:
+            self.action_check_in()
+        else:
+            self.offer_resume()
 
     def _bench_mark(self, what: str) -> None:
         path = os.environ.get(BENCH_ENV)
@@ -229,6 +267,7 @@ class SimulatorApp(App[int]):
         home = next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
         if home is not None:
             home.show_library(library)
+        self.offer_resume()
         if library.broken:
             self.notify("\n".join(library.broken[:5]), severity="warning", timeout=10,
                         title=f"有 {len(library.broken)} 个场景文件无法载入")
@@ -281,6 +320,150 @@ class SimulatorApp(App[int]):
             self.report_error("签到出错", error)
             return
         self.notify(f"{self.trainee.name}（{self.trainee.id}），欢迎练习。", title="签到成功")
+        self.offer_resume()
+
+    # -- interrupted practice ---------------------------------------------------------
+
+    def offer_resume(self) -> None:
+        """Once both the library and the trainee are known: look for unfinished practice."""
+        if self.store is not None and self.trainee is not None and self.library is not None \
+                and self.watch is None:
+            self.find_resumable(self.trainee.id)
+
+    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    def find_resumable(self, trainee_id: str) -> None:
+        """Interrupted attempts at scenarios still in the library, with at least one answer
+        (a briefing opened and left behind is not worth offering)."""
+        from simulator import progress
+
+        open_ = [a for a in progress.resumable(self.store, trainee_id)
+                 if self.library.get(a.scenario) is not None]
+        counts = self.store.answer_counts([a.id for a in open_])
+        offer = [(a.id, self.library.get(a.scenario).title, counts[a.id], a.started_at)
+                 for a in open_ if counts.get(a.id)]
+        if offer:
+            self.call_from_thread(self._offer, offer)
+
+    def _offer(self, offer: list[tuple[int, str, int, float]]) -> None:
+        from simulator.tui.dialogs.resume import ResumeDialog
+
+        if isinstance(self.screen, HomeScreen):
+            self.push_screen(ResumeDialog(offer), self._resume_chosen)
+
+    def _resume_chosen(self, attempt_id: int | None) -> None:
+        if attempt_id is not None:
+            self.resume_attempt(attempt_id)
+
+    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    def resume_attempt(self, attempt_id: int) -> None:
+        """Rebuild the attempt from its committed answers and carry on where it stopped."""
+        from simulator import progress
+        from simulator.store import StoreError
+        from simulator.tui.screens.conversation import replay_turns
+
+        record = self.store.attempt(attempt_id)
+        scenario = self.library.get(record.scenario) if self.library else None
+        if scenario is None:
+            raise StoreError(f"场景 {record.scenario} 已不在场景库里，无法继续")
+        detector = self.detector()
+        session = progress.resume(self.store, attempt_id, scenario, detector=detector)
+        turns = replay_turns(scenario, [a.answer for a in self.store.answers(attempt_id)], detector)
+        self.call_from_thread(self._resumed, session, turns)
+
+    def _resumed(self, session: Session, turns: tuple) -> None:
+        from simulator.tui.screens.conversation import ConversationScreen
+
+        self._home()
+        if session.finished:
+            self.notify("这次练习其实已经答完，直接进入讲评。", title="继续练习")
+            self.push_screen(ConversationScreen(session, mode=self.mode, turns=turns))
+            self.post_message(OpenDebrief(session, session.attempt(), turns))
+            return
+        self.push_screen(ConversationScreen(session, mode=self.mode, turns=turns))
+        self.notify(f"已恢复之前的 {len(turns)} 步回答，接着往下答。", title="继续练习")
+
+    # -- history and exam ---------------------------------------------------------------
+
+    def _needs_store(self, what: str) -> bool:
+        """True when ``what`` can open now: a store, a checked-in trainee, on the home screen."""
+        if self.store is None:
+            self.notify(f"没有可用的数据目录，无法{what}。", severity="warning")
+        elif not isinstance(self.screen, HomeScreen):
+            self.notify(f"请先回到场景库（Esc），再{what}。", severity="warning")
+        elif self.library is None:
+            self.notify("场景库还在载入，请稍候。", severity="warning")
+        else:
+            return True
+        return False
+
+    def action_history(self) -> None:
+        if not self._needs_store("查看练习记录"):
+            return
+        if self.trainee is None:
+            self.action_check_in()
+            return
+        from simulator.tui.screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen())
+
+    def action_exam(self) -> None:
+        if self._needs_store("参加考试"):
+            self.load_exams()
+
+    @work(thread=True, exclusive=True, group="exam", exit_on_error=False)
+    def load_exams(self) -> None:
+        from simulator.exam import list_exams
+
+        self.detector()  # the library's local criteria are compiled by now
+        folders = list(self.exam_dirs or [self.store.paths.exams, builtin_dir("exams")])
+        library = {s.id: s for s in self.library.scenarios}
+        exams = list_exams(folders, library)
+        self.call_from_thread(self._pick_exam, exams)
+
+    def _pick_exam(self, exams: list) -> None:
+        from simulator.tui.dialogs.exams import ExamPicker
+
+        self.push_screen(ExamPicker(exams), self._exam_chosen)
+
+    def _exam_chosen(self, exam: Exam | None) -> None:
+        if exam is None:
+            return
+        from simulator.tui.dialogs.checkin import CheckInDialog
+
+        current = self.trainee
+        self.push_screen(
+            CheckInDialog(*(current.id, current.name) if current else (),
+                          title=f"考试签到：{exam.title}"),
+            lambda identity: self._exam_checked_in(exam, identity))
+
+    def _exam_checked_in(self, exam: Exam, identity: tuple[str, str] | None) -> None:
+        if identity is not None:
+            self.exam_check_in(exam, *identity)
+
+    @work(thread=True, exclusive=True, group="exam", exit_on_error=False)
+    def exam_check_in(self, exam: Exam, trainee_id: str, name: str) -> None:
+        """Start the sitting, or resume the open one with the clock that was running."""
+        from simulator.exam import check_in
+
+        library = {s.id: s for s in self.library.scenarios}
+        run = check_in(self.store, exam, trainee_id, name, library, detector=self.detector(),
+                       clock=self.clock)
+        self.call_from_thread(self._exam_started, run)
+
+    def _exam_started(self, run: ExamRun) -> None:
+        from simulator.tui.screens.exam import ExamResultScreen, ExamScreen
+
+        self._home()
+        if run.finished:  # resumed after the deadline: closed on check-in
+            self.notify("考试时间已到，按保存的作答评分。", title="时间到", severity="warning")
+            self.push_screen(ExamResultScreen(run, timed_out=run.sitting.status == "timeout"))
+        else:
+            self.push_screen(ExamScreen(run))
+
+    def on_exam_ended(self, message: ExamEnded) -> None:
+        from simulator.tui.screens.exam import ExamResultScreen
+
+        self.switch_screen(ExamResultScreen(message.run, message.timed_out))
 
     # -- errors: the one place ---------------------------------------------------------
 
@@ -309,9 +492,12 @@ class SimulatorApp(App[int]):
     def start_scenario(self, scenario_id: str) -> None:
         """Open a scenario's briefing from anywhere, asking first if a visit is under way."""
         from simulator.tui.screens.conversation import ConversationScreen
+        from simulator.tui.screens.exam import ExamScreen
 
         screen = self.screen
-        if isinstance(screen, ConversationScreen) and not screen.session.finished:
+        if isinstance(screen, ExamScreen):
+            self.notify("考试进行中，不能开始练习。交卷后再练。", severity="warning")
+        elif isinstance(screen, ConversationScreen) and not screen.session.finished:
             from simulator.tui.dialogs.confirm import ConfirmAbandon
 
             def decided(abandon: bool | None) -> None:
@@ -397,6 +583,8 @@ class SimulatorApp(App[int]):
         yield SystemCommand("切换主题", "在深色和浅色主题之间切换（Ctrl+T）", self.action_toggle_theme)
         yield SystemCommand("帮助", "按键说明和评分方法（F1）", self.action_help)
         yield SystemCommand("切换学员", "用另一个工号签到（F3）", self.action_check_in)
+        yield SystemCommand("练习记录", "历次练习、各部分变化和推荐练习（F4）", self.action_history)
+        yield SystemCommand("参加考试", "选择考试，签到后限时作答（F5）", self.action_exam)
         yield SystemCommand("退出", "退出训练程序（Ctrl+Q）", self.action_quit)
 
 
@@ -405,14 +593,6 @@ def run_app(data_dir: str | None = None, watch: Path | None = None) -> int:
 
     ``watch``: preview this one scenario file, reloading it whenever it changes.
     """
-    from simulator.store import Store, StoreError
-
-    store, problem = None, None
-    try:
-        store = Store.open(data_dir)
-    except StoreError as error:
-        problem = error
-    app = SimulatorApp(data_dir=data_dir, watch=watch, store=store)
-    app.store_problem = problem
+    app = SimulatorApp(data_dir=data_dir, watch=watch, open_store=True)
     app.run()
     return app.return_code or 0

@@ -4,6 +4,7 @@ Screens post navigation requests (``OpenBriefing``, ``StartConversation``,
 ``OpenDebrief``, ``Retry``, ``GoHome``) and the app carries them out. ``StepScored`` and
 ``AttemptEnded`` are the hooks a store (or an exam screen) listens to: every answered
 step and every finished or abandoned attempt passes through the app exactly once.
+``ExamEnded`` tells the app a sitting is over (handed in or out of time).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from simulator.engine import Session
+    from simulator.exam import ExamRun
     from simulator.model import Attempt, StepResult
 
 
@@ -93,3 +95,12 @@ class Retry(Message):
 
 class GoHome(Message):
     """Back to the scenario library."""
+
+
+class ExamEnded(Message):
+    """The exam sitting is over: handed in, finished, or closed at the deadline."""
+
+    def __init__(self, run: ExamRun, timed_out: bool) -> None:
+        super().__init__()
+        self.run = run
+        self.timed_out = timed_out

@@ -1,4 +1,5 @@
-"""Check-in: who is practising (工号 and 姓名), asked on first start and when switching."""
+"""Check-in: who is practising (工号 and 姓名), asked on first start, when switching, and
+before an exam (with the exam's title)."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ class CheckInDialog(ModalScreen[tuple[str, str] | None]):
     CheckInDialog Button { margin-top: 1; width: 100%; }
     """
 
-    def __init__(self, trainee_id: str = "", name: str = "") -> None:
+    def __init__(self, trainee_id: str = "", name: str = "",
+                 title: str = "学员签到：练习记录按工号保存") -> None:
         super().__init__()
         self._defaults = (trainee_id, name)
+        self._title = title
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("学员签到：练习记录按工号保存", id="checkin-title")
+            yield Static(self._title, id="checkin-title")
             yield Label("工号")
             yield Input(self._defaults[0], placeholder="例如 A1024", id="checkin-id")
             yield Label("姓名")

@@ -1,1 +1,2 @@
-"""The practice screens: home (library), briefing, conversation and debrief."""
+"""The screens: home (library), briefing, conversation, debrief; history; exam and its
+result; the problems of a previewed scenario file."""

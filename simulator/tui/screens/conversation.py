@@ -3,12 +3,14 @@
 Scoring runs in a worker so the screen never freezes; while it runs the answer box is
 disabled but keeps the text, and if scoring fails the text is still there to resubmit.
 In practice mode a feedback panel follows every answer and hints can be toggled; the
-``mode`` switch is where an exam hides both.
+``mode`` switch is where an exam hides both. A resumed attempt arrives with the turns
+already answered (``replay_turns``), shown before the visitor speaks again.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,7 +39,22 @@ from simulator.tui.widgets.transcript import Transcript, ending_notice, trainee_
 
 if TYPE_CHECKING:
     from simulator.engine import Session
-    from simulator.model import Attempt, StepResult
+    from simulator.model import Attempt, Scenario, StepResult
+
+
+def replay_turns(scenario: Scenario, answers: Sequence[str], detector: Any) -> tuple[Turn, ...]:
+    """The turns of a resumed attempt: its answers replayed, with what the visitor said."""
+    from simulator.engine import Session
+
+    session = Session(scenario, detector=detector)
+    turns = []
+    for text in answers:
+        step = session.current
+        options = tuple(session.options()) if step.answer == "choice" else ()
+        line = join_cjk_lines(session.visitor_line().strip(), keep_sentences=True)
+        mood = mood_label(scenario, session.meters)
+        turns.append(Turn(step.id, session.visitor_name(), mood, line, options, session.answer(text)))
+    return tuple(turns)
 
 
 class ConversationScreen(Screen):
@@ -49,11 +66,11 @@ class ConversationScreen(Screen):
         Binding("escape", "home", "返回场景库"),
     ]
 
-    def __init__(self, session: Session, mode: str = "practice") -> None:
+    def __init__(self, session: Session, mode: str = "practice", turns: Sequence[Turn] = ()) -> None:
         super().__init__()
         self.session = session
         self.mode = mode
-        self.turns: list[Turn] = []
+        self.turns: list[Turn] = list(turns)
         self.attempt: Attempt | None = None
         self.busy = False
         self._asking: tuple[str, str, str, str, tuple[str, ...]] | None = None
@@ -79,7 +96,7 @@ class ConversationScreen(Screen):
         self.query_one("#hint", HintPanel).display = False
         self.query_one("#transcript", Transcript).anchor()
         self._show_progress()
-        self.call_after_refresh(self._ask)
+        self.call_after_refresh(self._begin)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_hint":
@@ -89,6 +106,18 @@ class ConversationScreen(Screen):
         return True
 
     # -- asking ----------------------------------------------------------------------
+
+    async def _begin(self) -> None:
+        """Show the turns a resumed attempt already has, then let the visitor speak."""
+        if self.turns:
+            entries: list[Any] = []
+            for turn in self.turns:
+                entries.append(visitor_says(turn.visitor_name, turn.mood, turn.line))
+                entries.extend(self._answer_entries(turn.step, turn.options, turn.result))
+            entries.append(Static(Content.styled(f"—— 以上是恢复的 {len(self.turns)} 步回答 ——",
+                                                 "$text-muted"), classes="ending-line"))
+            await self.query_one("#transcript", Transcript).add(*entries)
+        await self._ask()
 
     async def _ask(self) -> None:
         """Let the visitor speak the current step's line and set up the answer box."""
@@ -160,17 +189,7 @@ class ConversationScreen(Screen):
         assert self._asking is not None
         step_id, name, mood, line, options = self._asking
         self.turns.append(Turn(step_id, name, mood, line, options, result))
-        if result.choice is not None:
-            said = Content(f"{result.choice}. {options[result.choice - 1]}")
-        elif self.practice:  # the evidence highlighted is feedback too
-            said = highlight_answer(result.answer, result.verdicts)
-        else:
-            said = Content(result.answer)
-        entries = [trainee_says(said, choice=result.choice is not None)]
-        if self.practice:
-            step = self.session.scenario.step(step_id)
-            catalogue = self.app.catalogue
-            entries.append(FeedbackPanel(step, result, catalogue.criteria, catalogue.sections))
+        entries = self._answer_entries(step_id, options, result)
         self.query_one("#meters", MeterPanel).show(result.meters)
         self.post_message(StepScored(self.session, result))
         transcript = self.query_one("#transcript", Transcript)
@@ -193,6 +212,21 @@ class ConversationScreen(Screen):
         box.finish()
         self.refresh_bindings()
         self.post_message(AttemptEnded(self.session, attempt, abandoned=False))
+
+    def _answer_entries(self, step_id: str, options: tuple[str, ...], result: StepResult) -> list[Any]:
+        """The trainee's answer as shown in the transcript, and in practice its feedback."""
+        if result.choice is not None:
+            said = Content(f"{result.choice}. {options[result.choice - 1]}")
+        elif self.practice:  # the evidence highlighted is feedback too
+            said = highlight_answer(result.answer, result.verdicts)
+        else:
+            said = Content(result.answer)
+        entries: list[Any] = [trainee_says(said, choice=result.choice is not None)]
+        if self.practice:
+            step = self.session.scenario.step(step_id)
+            catalogue = self.app.catalogue
+            entries.append(FeedbackPanel(step, result, catalogue.criteria, catalogue.sections))
+        return entries
 
     # -- leaving ---------------------------------------------------------------------
 

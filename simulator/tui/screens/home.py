@@ -24,7 +24,9 @@ class HomeScreen(Screen):
         Binding("up", "move('cursor_up')", show=False),
         Binding("pagedown", "move('page_down')", show=False),
         Binding("pageup", "move('page_up')", show=False),
-        Binding("escape", "clear_filter", "清除筛选"),
+        Binding("escape", "clear_filter", "清除筛选", show=False),
+        Binding("f4", "app.history", "练习记录"),
+        Binding("f5", "app.exam", "考试"),
     ]
 
     def __init__(self) -> None:
