@@ -353,6 +353,16 @@ def _exam_definition(arg: str, paths: Any, library: Any = None) -> tuple[Any, li
     return exam, [str(p) for p in problems if p.severity == "error"]
 
 
+def _exam_or_report(args: argparse.Namespace, library: Any) -> Any:
+    """The exam named on the command line, or None after printing why it cannot be used."""
+    from simulator.store import resolve_paths
+
+    exam, errors = _exam_definition(args.exam, resolve_paths(args.data), library)
+    for line in errors if exam is None else ():
+        print(line, file=sys.stderr)
+    return exam
+
+
 def _answer_lines(stream: Any) -> Any:
     """The answers, one per line (blank lines skipped), read lazily (stdin as it comes)."""
     with stream:
@@ -390,13 +400,11 @@ def _exam_json(run: Any) -> dict[str, Any]:
 def cmd_exam(args: argparse.Namespace) -> int:
     from simulator.exam import check_in
     from simulator.progress import scenario_library
-    from simulator.store import Store, StoreError, resolve_paths
+    from simulator.store import Store, StoreError
 
     library = scenario_library()
-    exam, errors = _exam_definition(args.exam, resolve_paths(args.data), library)
+    exam = _exam_or_report(args, library)
     if exam is None:
-        for line in errors:
-            print(line, file=sys.stderr)
         return 1
     try:  # open the answers before check-in, so a wrong path does not start the clock
         stream = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig") if args.answers == "-"
@@ -544,13 +552,11 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from simulator.grading import rescore_exam
     from simulator.progress import scenario_library
     from simulator.scoring import default_detector
-    from simulator.store import Store, StoreError, resolve_paths
+    from simulator.store import Store, StoreError
 
     library = scenario_library()
-    exam, errors = _exam_definition(args.exam, resolve_paths(args.data), library)
+    exam = _exam_or_report(args, library)
     if exam is None:
-        for line in errors:
-            print(line, file=sys.stderr)
         return 1
     try:
         with Store.open(args.data) as store:
