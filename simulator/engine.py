@@ -69,6 +69,37 @@ def resolve_scenario(arg: str) -> Path | None:
     return None
 
 
+def render_text(scenario: Scenario, template: str, meters: dict[str, int]) -> str:
+    """A scenario text with its variables and these meter values filled in, sandboxed;
+    a broken template shows as written (it never stops a visit)."""
+    if "{" not in template:
+        return template
+    try:
+        return compiled_template(template).render({**scenario.vars, **meters})
+    except Exception:  # noqa: BLE001
+        return template
+
+
+def start_meters(scenario: Scenario) -> dict[str, int]:
+    return {m.id: max(m.min, min(m.max, m.start)) for m in scenario.meters}
+
+
+def said_texts(scenario: Scenario, answers: list[Any]) -> list[str]:
+    """What the trainee said at each stored answer (``.step``, ``.answer``, ``.choice``,
+    ``.meters`` after it): a choice as "N. option text" rendered as it was shown, else
+    the typed text."""
+    said, meters = [], start_meters(scenario)
+    for answer in answers:
+        step = scenario.step(answer.step)
+        if answer.choice is not None and step is not None and 1 <= answer.choice <= len(step.options):
+            text = render_text(scenario, step.options[answer.choice - 1].text, meters)
+            said.append(f"{answer.choice}. {text}")
+        else:
+            said.append(answer.answer)
+        meters = answer.meters
+    return said
+
+
 def _round(value: float) -> int:
     """Round half away from zero (a meter moves by -3 for -2.5, not by -2)."""
     return int(math.copysign(math.floor(abs(value) + 0.5), value))
@@ -81,7 +112,7 @@ class Session:
         self.scenario = scenario
         self.detector = detector if detector is not None else default_detector()
         self._bounds = {m.id: (m.min, m.max) for m in scenario.meters}
-        self.meters: dict[str, int] = {m.id: max(m.min, min(m.max, m.start)) for m in scenario.meters}
+        self.meters: dict[str, int] = start_meters(scenario)
         self.results: list[StepResult] = []
         self.current: Step | None = scenario.steps[0] if scenario.steps else None
         self.finished = self.current is None
@@ -94,13 +125,8 @@ class Session:
     # -- what the visitor says ---------------------------------------------------------
 
     def render(self, template: str) -> str:
-        """A scenario text with its variables (and meters) filled in, sandboxed."""
-        if "{" not in template:
-            return template
-        try:
-            return compiled_template(template).render({**self.scenario.vars, **self.meters})
-        except Exception:  # noqa: BLE001 - a broken template shows as written, never stops a visit
-            return template
+        """A scenario text with its variables (and the current meters) filled in."""
+        return render_text(self.scenario, template, self.meters)
 
     def visitor_line(self) -> str:
         return self.render(self.current.visitor) if self.current is not None else ""

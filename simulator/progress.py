@@ -10,7 +10,7 @@ the weakest sections and the scenarios that train them ("练这个").
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,15 +33,19 @@ class RecordedSession:
     A drop-in for ``Session`` wherever a screen holds one (same attributes and methods),
     plus ``attempt_id``: ``answer`` returns only once the answer is durable, so a screen
     that shows the visitor's reply after ``answer`` returns never shows an unsaved one.
+    With ``begin`` instead of an ``attempt_id`` the attempt is put on record at the first
+    answer, so a briefing opened and left leaves nothing behind.
     """
 
-    def __init__(self, store: Store, attempt_id: int, scenario: Scenario, session: Session,
-                 detector: Any = None) -> None:
+    def __init__(self, store: Store, attempt_id: int | None, scenario: Scenario,
+                 session: Session, detector: Any = None,
+                 begin: Callable[[], int] | None = None) -> None:
         self.store = store
         self.attempt_id = attempt_id
         self.scenario = scenario
         self.session = session
         self._detector = detector
+        self._begin = begin
 
     @property
     def detector(self) -> Any:
@@ -85,6 +89,8 @@ class RecordedSession:
         When the save fails the session is rebuilt from what was committed, so the
         screen can offer the same step again.
         """
+        if self.attempt_id is None and self._begin is not None:
+            self.attempt_id = self._begin()
         index = len(self.session.results)
         result = self.session.answer(text)
         step = self.scenario.step(result.step)
@@ -103,9 +109,11 @@ class RecordedSession:
         return self.session.attempt()
 
     def close(self) -> Attempt:
-        """End the attempt now (given up or out of time), scored on what was answered."""
+        """End the attempt now (given up or out of time), scored on what was answered;
+        an attempt never put on record (no answer yet) stays off it."""
         attempt = self.session.close()
-        self.store.finish_attempt(self.attempt_id, attempt, closed=True)
+        if self.attempt_id is not None:
+            self.store.finish_attempt(self.attempt_id, attempt, closed=True)
         return attempt
 
     def _engine_kwargs(self) -> dict[str, Any]:
@@ -114,11 +122,17 @@ class RecordedSession:
 
 def start(store: Store, trainee: str, scenario: Scenario, *, mode: str = "practice",
           sitting: int | None = None, seq: int | None = None, detector: Any = None,
-          now: float | None = None) -> RecordedSession:
-    """Begin a recorded attempt at ``scenario`` for ``trainee`` (a registered 工号)."""
+          now: float | None = None, deferred: bool = False) -> RecordedSession:
+    """Begin a recorded attempt at ``scenario`` for ``trainee`` (a registered 工号);
+    ``deferred``: put it on record only at the first answer."""
     session = Session(scenario, detector=detector)
-    attempt_id = store.begin_attempt(trainee, scenario.id, mode, sitting, seq, now=now)
-    return RecordedSession(store, attempt_id, scenario, session, detector)
+
+    def begin() -> int:
+        return store.begin_attempt(trainee, scenario.id, mode, sitting, seq, now=now)
+
+    if deferred:
+        return RecordedSession(store, None, scenario, session, detector, begin=begin)
+    return RecordedSession(store, begin(), scenario, session, detector)
 
 
 def resume(store: Store, attempt_id: int, scenario: Scenario, *,

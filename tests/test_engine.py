@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.data import builtin_dir
-from simulator.engine import Session, _round, resolve_scenario
+from simulator.engine import Session, _round, resolve_scenario, said_texts
 from simulator.loader import load_scenario, load_scenario_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "branching.yaml"
@@ -192,3 +192,9 @@ def test_builtin_scenarios_play_their_model_answers_to_a_good_ending():
             session.answer("1" if step.answer == "choice" else session.render(step.model_answer))
         assert session.finished and session.ending is not None, path
         assert session.ending.outcome == "good", (path, session.ending.id)
+
+
+def test_said_texts_render_a_stored_choice_as_it_was_shown():
+    session = play([GOOD_ARRIVAL, "1"])
+    said = said_texts(session.scenario, session.results)
+    assert said == [GOOD_ARRIVAL, "1. 把王女士反映的情况详细记下来"]

@@ -207,6 +207,21 @@ def test_practice_answer_is_committed_before_return_and_resumes(tmp_path, librar
         assert resumable(store, "A001") == []
 
 
+def test_a_deferred_attempt_is_on_record_only_from_its_first_answer(tmp_path, library):
+    scenario = library["retiree"]
+    lines = good_answers(library, ["retiree"])
+    with Store.open(tmp_path) as store:
+        store.set_current_trainee("A001", "张三")
+        start(store, "A001", scenario, deferred=True).close()  # opened, left: nothing kept
+        assert store.attempts() == []
+        recorded = start(store, "A001", scenario, deferred=True)
+        assert store.attempts() == [] and recorded.attempt_id is None
+        recorded.answer(lines[0])
+        (attempt,) = store.attempts()
+        assert recorded.attempt_id == attempt.id
+        assert [a.answer for a in store.answers(attempt.id)] == [lines[0]]
+
+
 # ---------------------------------------------------------------- headless CLI
 
 

@@ -8,7 +8,8 @@ it. Every answered step and every ended attempt passes through ``StepScored`` /
 (``simulator play FILE --watch``) the app previews one scenario file for its author and
 reloads it whenever the file changes, showing its errors instead of crashing.
 With a store the app also offers interrupted practice to resume, the trainee's history
-(F4) and the timed exam (F5); ``clock`` is the exam's clock (tests pass a fake one).
+(F4), the timed exam (F5) and trainer review (F6); ``clock`` is the exam's clock (tests
+pass a fake one).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ _ERROR_TITLES = {
     "history": "读取练习记录出错",
     "exam": "考试出错",
     "exam-result": "读取考试结果出错",
+    "review": "复核出错",
+    "review-detail": "读取作答记录出错",
 }
 
 
@@ -93,6 +96,7 @@ class SimulatorApp(App[int]):
         Binding("f3", "check_in", "切换学员", show=False),
         Binding("f4", "history", "练习记录", show=False),
         Binding("f5", "exam", "参加考试", show=False),
+        Binding("f6", "review", "人工复核", show=False),
         Binding("ctrl+p", "command_palette", "命令面板", show=False, priority=True),
         Binding("ctrl+q", "quit", "退出", priority=True),
         Binding("ctrl+c", "help_quit", show=False, system=True),
@@ -289,13 +293,15 @@ class SimulatorApp(App[int]):
     def new_session(self, scenario: Scenario) -> Session:
         """A fresh session for ``scenario``; blocks until the detector is loaded.
 
-        With a store and a checked-in trainee the session is recorded: every answer is
-        committed before ``answer()`` returns, so before the visitor's reply is shown.
+        With a store and a checked-in trainee the session is recorded from its first
+        answer on: every answer is committed before ``answer()`` returns, so before the
+        visitor's reply is shown.
         """
         if self.store is not None and self.trainee is not None:
             from simulator import progress
 
-            return progress.start(self.store, self.trainee.id, scenario, detector=self.detector())
+            return progress.start(self.store, self.trainee.id, scenario, detector=self.detector(),
+                                  deferred=True)
         from simulator.engine import Session
 
         return Session(scenario, detector=self.detector())
@@ -409,6 +415,12 @@ class SimulatorApp(App[int]):
     def action_exam(self) -> None:
         if self._needs_store("参加考试"):
             self.load_exams()
+
+    def action_review(self) -> None:
+        if self._needs_store("复核作答"):
+            from simulator.tui.screens.review import ReviewScreen
+
+            self.push_screen(ReviewScreen())
 
     @work(thread=True, exclusive=True, group="exam", exit_on_error=False)
     def load_exams(self) -> None:
@@ -585,6 +597,8 @@ class SimulatorApp(App[int]):
         yield SystemCommand("切换学员", "用另一个工号签到（F3）", self.action_check_in)
         yield SystemCommand("练习记录", "历次练习、各部分变化和推荐练习（F4）", self.action_history)
         yield SystemCommand("参加考试", "选择考试，签到后限时作答（F5）", self.action_exam)
+        yield SystemCommand("人工复核", "培训老师复核作答，修改判定或得分并写明理由（F6）",
+                            self.action_review)
         yield SystemCommand("退出", "退出训练程序（Ctrl+Q）", self.action_quit)
 
 

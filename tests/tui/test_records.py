@@ -13,6 +13,9 @@ async def test_check_in_then_every_answer_is_committed(tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, CheckInDialog)
+        await pilot.press("enter")  # Enter in 工号 moves on to 姓名, it does not submit
+        assert app.screen.focused.id == "checkin-name"
+        assert not str(app.screen.query_one("#checkin-error").render()).strip()
         await pilot.press("enter")  # empty: refused with a reason, dialog stays
         assert isinstance(app.screen, CheckInDialog)
         assert str(app.screen.query_one("#checkin-error").render()).strip()
@@ -24,6 +27,7 @@ async def test_check_in_then_every_answer_is_committed(tmp_path):
 
         await start(pilot)
         assert isinstance(app.screen, ConversationScreen)
+        assert store.attempts("A1024") == []  # on record from the first answer on
         await answer(pilot, GOOD_ARRIVAL)
         (attempt,) = store.attempts("A1024")
         saved = store.answers(attempt.id)

@@ -94,7 +94,7 @@ class TestCheckIn:
 
     def test_refused_with_a_reason(self, snap_compare, size, tmp_path):
         app = make_app(store=Store.open(tmp_path / "data"))
-        assert snap_compare(app, terminal_size=size, run_before=shot(press_enter))
+        assert snap_compare(app, terminal_size=size, run_before=shot(press_enter, press_enter))
 
 
 @SIZES
@@ -124,3 +124,28 @@ class TestExam:
     def test_result_with_feedback(self, snap_compare, size, tmp_path):
         _, app = exam_app(tmp_path, FakeClock())
         assert snap_compare(app, terminal_size=size, run_before=shot(exam, to_the_end))
+
+
+async def review(pilot):
+    await pilot.press("f6")
+    await settle(pilot)
+
+
+async def review_last_step(pilot):
+    await review(pilot)
+    await pilot.press("enter", "down", "down", "enter")
+    await settle(pilot)
+
+
+@SIZES
+class TestReview:
+    def test_attempts_and_steps(self, snap_compare, size, tmp_path):
+        store = checked_in_store(tmp_path)
+        seed_history(store)
+        assert snap_compare(make_app(store=store), terminal_size=size, run_before=shot(review))
+
+    def test_review_dialog(self, snap_compare, size, tmp_path):
+        store = checked_in_store(tmp_path)
+        seed_history(store)
+        assert snap_compare(make_app(store=store), terminal_size=size,
+                            run_before=shot(review_last_step))

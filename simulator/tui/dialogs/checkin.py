@@ -42,6 +42,15 @@ class CheckInDialog(ModalScreen[tuple[str, str] | None]):
             yield Button("确定", variant="primary", id="checkin-ok")
 
     @on(Input.Submitted)
+    def _next_or_submit(self, event: Input.Submitted) -> None:
+        """Enter in 工号 moves on to 姓名 (unless 姓名 is filled already); in 姓名 it submits."""
+        event.stop()
+        name = self.query_one("#checkin-name", Input)
+        if event.input is name or name.value.strip():
+            self.submit()
+        else:
+            name.focus()
+
     @on(Button.Pressed, "#checkin-ok")
     def submit(self) -> None:
         from simulator.store import StoreError, check_identity

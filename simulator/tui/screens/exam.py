@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Digits, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from simulator import engine
 from simulator.tui.messages import AnswerSubmitted, ExamEnded, GoHome
 from simulator.tui.widgets.answer import AnswerBox
 from simulator.tui.widgets.bars import SectionProfile
@@ -246,12 +247,12 @@ class ScenarioResult(Vertical):
     def compose(self) -> ComposeResult:
         if not self.answers:
             yield Static(Content.styled("这个场景没有作答。", "$text-muted"), classes="said")
-        for answer in self.answers:
+        texts = engine.said_texts(self.scenario, self.answers) if self.scenario else \
+            [a.answer for a in self.answers]
+        for answer, text in zip(self.answers, texts, strict=True):
             step = self.scenario.step(answer.step) if self.scenario else None
-            if answer.choice is not None and step is not None and answer.choice <= len(step.options):
-                said = Content(f"{answer.choice}. {step.options[answer.choice - 1].text}")
-            else:
-                said = highlight_answer(answer.answer, answer.verdicts)
+            said = Content(text) if answer.choice is not None else \
+                highlight_answer(answer.answer, answer.verdicts)
             yield Static(prose(Content.assemble(("你：", "bold $primary"), said, "  ",
                                                 (f"{answer.final_score:g} 分", "$text-muted"))),
                          classes="said")

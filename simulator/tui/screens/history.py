@@ -140,7 +140,8 @@ class HistoryScreen(Screen):
         titles = {n: s.title for n, s in self.app.catalogue.sections.items()}
         trainee = history.trainee
         scores = [a.final_score for a in history.attempts if a.final_score is not None]
-        summary = f"共 {len(history.attempts)} 次练习"
+        exams = sum(1 for a in history.attempts if a.mode == "exam")
+        summary = f"共 {len(history.attempts) - exams} 次练习" + (f"、{exams} 次考试" if exams else "")
         if scores:
             summary += f"，平均 {sum(scores) / len(scores):.1f} 分，最高 {max(scores):g} 分"
         self.query_one("#history-who", Static).update(Content.assemble(
