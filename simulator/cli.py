@@ -726,3 +726,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except ValueError as exc:  # a broken rubric file, whichever command loaded it
+        from simulator.scoring.detector import RubricError
+
+        if isinstance(exc, RubricError):
+            return _fail(f"评分标准无法使用：{exc}")
+        raise

@@ -173,3 +173,18 @@ def test_test_passes_on_the_builtin_library(capsys):
     assert any(builtin_dir("scenarios").glob("*.yaml")), "no built-in scenarios"
     code, out, err = run(capsys, "test")
     assert code == 0, out + err
+
+
+def test_a_broken_rubric_is_a_message_not_a_traceback(monkeypatch, capsys):
+    import simulator.scoring
+    from simulator import cli
+    from simulator.scoring.detector import RubricError
+
+    def broken():
+        raise RubricError("rubrics/criteria.yaml: mindset.labelling.detect.any[0]: 规则应为短语字符串或映射")
+
+    monkeypatch.setattr(simulator.scoring, "default_detector", broken)
+    assert cli.main(["test"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("错误：评分标准无法使用：rubrics/criteria.yaml: mindset.labelling")
+    assert "Traceback" not in err
