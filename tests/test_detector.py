@@ -201,3 +201,34 @@ def test_pattern_vocabulary_features():
     assert hits({"any": [{"all": ["转给", "跟踪"], "scope": "answer"}]}, "转给街道。我会跟踪")
     assert not hits({"any": [{"all": ["转给", "跟踪"]}]}, "转给街道。我会跟踪")
     assert not hits({"any": [{"all": ["茶"], "not": ["不喝"]}]}, "茶我就不喝了")
+
+
+def test_phrases_mixed_with_gaps_and_numbers_match_the_same_on_the_fast_path():
+    """A part mixing plain phrases with gap or number alternatives is split so the phrases
+    stay on the one-pass scan; the scan and the plain regex path must agree."""
+    from simulator.scoring.patterns import Context
+    from simulator.scoring.text import normalise, split
+
+    lexicon = Lexicon({"send": ["转给", "交给…办理"]})
+    matcher = compile_matcher({"any": [{
+        "all": ["@send|递过去", "跟踪|#天内(给您)?回复"],
+        "not": ["@send…就不管", "以前"],
+        "scope": "sentence"}]}, lexicon)
+    assert len(matcher.rules) == 4  # (phrases | gaps) x (phrases | numbers)
+    scanner = lexicon.scanner()
+
+    def hits(text, scanner):
+        norm = normalise(text).text
+        return bool(matcher.find(Context(norm, split(norm), scanner)))
+
+    cases = {
+        "我转给街道，会跟踪到底。": True,
+        "交给街道办理，十五天内给您回复。": True,
+        "材料递过去了，我跟踪。": True,
+        "转给街道就不管了，你跟踪什么。": False,  # excluded by a gap alternative of `not`
+        "以前转给街道，跟踪过。": False,  # excluded by a plain one
+        "交给街道办理。": False,
+        "十五天内给您回复。": False,
+    }
+    for text, expected in cases.items():
+        assert hits(text, scanner) == hits(text, None) == expected, text

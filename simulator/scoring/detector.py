@@ -112,19 +112,19 @@ class Detector:
         self.catalogue = catalogue
         self.scanner = catalogue.lexicon.scanner()
         # A criterion is skipped at once when the phrase scan saw none of the words its
-        # rules' first parts (or those parts' anchors) need.
+        # rules' first parts (or those parts' anchors) need; a rule, when the scan missed
+        # one of the phrase parts (or anchors) it needs.
+        keys = self.scanner.keys
         self._gates: dict[str, frozenset[str]] = {}
+        self._needs: dict[str, tuple[frozenset[str], ...]] = {}
         for cid, criterion in catalogue.criteria.items():
-            gate = set()
-            for rule in criterion.detector.rules:
-                key = rule.parts[0].pattern
-                anchored = ANCHOR + key
-                if key in self.scanner.keys or anchored in self.scanner.keys:
-                    gate.add(key if key in self.scanner.keys else anchored)
-                else:
-                    break
-            else:
-                self._gates[cid] = frozenset(gate)
+            needs = tuple(frozenset(_scan_key(part.pattern, keys) for part in rule.parts
+                                    if _scan_key(part.pattern, keys))
+                          for rule in criterion.detector.rules)
+            self._needs[cid] = needs
+            firsts = [_scan_key(rule.parts[0].pattern, keys) for rule in criterion.detector.rules]
+            if all(firsts):
+                self._gates[cid] = frozenset(firsts)
 
     def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
         norm = normalise(text)
@@ -133,12 +133,12 @@ class Detector:
         if extra:
             criteria = {**criteria, **extra}
         found: dict[str, list[tuple[int, int]]] = {}
-        seen = ctx.seen
+        scanned = ctx.scanned
         for cid, criterion in criteria.items():
             gate = self._gates.get(cid)
-            if gate is not None and gate.isdisjoint(seen):
+            if gate is not None and gate.isdisjoint(scanned):
                 continue
-            spans = criterion.detector.find(ctx)
+            spans = criterion.detector.find(ctx, self._needs.get(cid))
             if spans:
                 found[cid] = spans
         for cid in list(found):
@@ -168,6 +168,13 @@ class Detector:
         except UnicodeEncodeError:  # lone surrogates in the input: escape them
             out = json.dumps({"present": found.present, "evidence": found.evidence})
         return out
+
+
+def _scan_key(pattern: str, keys: frozenset[str]) -> str | None:
+    """The scanner key that must be seen for ``pattern`` to match (itself or its anchor)."""
+    if pattern in keys:
+        return pattern
+    return ANCHOR + pattern if ANCHOR + pattern in keys else None
 
 
 def _merge(spans: Any) -> list[tuple[int, int]]:

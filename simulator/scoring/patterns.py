@@ -28,6 +28,7 @@ quotation marks or reported speech) that the answer rejects or does not own.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from bisect import bisect_left
@@ -96,19 +97,18 @@ class Context:
     scanner: PhraseScanner | None = None
     _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     _quotes: list[int] | None = None
+    #: The scanner keys the phrase scan found in this answer (parts and anchors).
+    scanned: Any = frozenset()
     #: False when nothing in the answer can make words a mention (no quote, question,
     #: reporting verb, hypothetical or named word): ``mentioned`` need not look.
     may_mention: bool = True
 
     def __post_init__(self) -> None:
         if self.scanner is not None:
-            self._cache.update(self.scanner.scan(self.text))
+            hits = self.scanner.scan(self.text)
+            self._cache.update(hits)
+            self.scanned = hits.keys()
         self.may_mention = _MENTION_TRIGGER.search(self.text) is not None
-
-    @property
-    def seen(self) -> set[str]:
-        """The parts found so far (after the scan: every scanned part that matched)."""
-        return self._cache.keys()
 
     def quotes_before(self, pos: int) -> int:
         """How many quotation marks stand before ``pos``."""
@@ -231,6 +231,32 @@ def _matching(text: str, open_at: int) -> int:
     raise PatternError(f"短语“{text}”中的括号不配对")
 
 
+def _plain_stretches(alt: str) -> list[str]:
+    """The runs of ``alt`` between its gaps and numbers (a group holding one counts as
+    a gap): every match of ``alt`` contains a match of each run."""
+    stretches, current, i = [], [], 0
+    while i < len(alt):
+        ch = alt[i]
+        if ch == "(":
+            close = _matching(alt, i)
+            end = close + 1 + (alt[close + 1:close + 2] == "?")
+            if "…" in alt[i:close] or "#" in alt[i:close] or "@" in alt[i:close]:
+                stretches.append("".join(current))
+                current = []
+            else:
+                current.append(alt[i:end])
+            i = end
+            continue
+        if ch in "…#":
+            stretches.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    stretches.append("".join(current))
+    return [s for s in stretches if s and not s.startswith("?")]
+
+
 _EXPANSION_LIMIT = 4000
 #: Scanner key prefix for the anchor phrases of a part that has a gap or a number.
 ANCHOR = "^"
@@ -246,28 +272,39 @@ class PhraseScanner:
 
     def __init__(self, parts: Mapping[str, frozenset[str]]) -> None:
         self.keys = frozenset(parts)
-        self.trie: dict = {}
+        trie: dict = {}
         for key, phrases in parts.items():
             for phrase in phrases:
                 if not phrase:
                     continue
-                node = self.trie
+                node = trie
                 for ch in phrase:
                     node = node.setdefault(ch, {})
                 node.setdefault("", []).append(key)
+        # Each node as (children by character, keys of the phrases ending there).
+        self.trie = self._freeze(trie)[0]
+
+    @classmethod
+    def _freeze(cls, node: dict) -> tuple[dict, tuple[str, ...]]:
+        return ({ch: cls._freeze(child) for ch, child in node.items() if ch},
+                tuple(node.get("", ())))
 
     def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
         hits: dict[str, list[tuple[int, int]]] = {}
         trie, n = self.trie, len(text)
-        for start in range(n):
-            node = trie.get(text[start])
+        for start, ch in enumerate(text):
+            node = trie.get(ch)
             end = start + 1
             while node is not None:
-                for key in node.get("", ()):
-                    hits.setdefault(key, []).append((start, end))
-                if end == n:
+                children, keys = node
+                for key in keys:
+                    if key in hits:
+                        hits[key].append((start, end))
+                    else:
+                        hits[key] = [(start, end)]
+                if end == n or not children:
                     break
-                node = node.get(text[end])
+                node = children.get(text[end])
                 end += 1
         return hits
 
@@ -394,15 +431,29 @@ class Lexicon:
                     self.phrases[ANCHOR + part] = anchors
         return cached
 
-    def alternation(self, parts: list[str]) -> LazyPattern:
-        """Any of ``parts`` (for exclusions): scanned like a part when it can be."""
+    def alternation(self, parts: list[str]) -> tuple[LazyPattern, ...]:
+        """Any of ``parts`` (for exclusions): all plain phrases as one scanned part, and
+        each alternative with a gap or a number as a part of its own (with its anchors)."""
         for part in parts:
             self.check(part)
-        key = "|".join(parts)
-        phrases = self.expand(key)
-        if phrases is not None:
-            self.phrases[key] = phrases
-        return LazyPattern(key, lambda: "|".join(f"(?:{self.regex(p)})" for p in parts))
+        plain, rest = self.split_plain("|".join(parts))
+        return tuple(self.compile(p) for p in ([plain] if plain else []) + rest)
+
+    def split_plain(self, source: str) -> tuple[str, list[str]]:
+        """``source``'s alternatives (synonym sets opened) as (the plain phrases joined,
+        the alternatives with a gap or a number)."""
+        plain: list[str] = []
+        rest: list[str] = []
+        for alt in (a.strip() for a in _split_top(source)):
+            if re.fullmatch(r"@[A-Za-z_][A-Za-z0-9_]*", alt) and self.expand(alt) is None:
+                more_plain, more_rest = self.split_plain("|".join(self.sets[alt[1:]]))
+                plain += [more_plain] if more_plain else []
+                rest += more_rest
+            elif self.expand(alt) is not None:
+                plain.append(alt)
+            else:
+                rest.append(alt)
+        return "|".join(plain), rest
 
     def check(self, source: str) -> None:
         """Raise ``PatternError`` when ``source`` is not a well-formed part."""
@@ -436,8 +487,9 @@ class Lexicon:
                     i += 1
 
     def _anchors(self, source: str) -> frozenset[str] | None:
-        """Phrases one of which every match of ``source`` must start with (the words
-        before its first gap or number), or None when some alternative has no such words."""
+        """Phrases one of which every match of ``source`` must contain, or None when some
+        alternative has none. Per alternative: of its stretches of plain words between
+        gaps and numbers, the one whose shortest phrase is longest (the most telling)."""
         out: set[str] = set()
         for alt in (a.strip() for a in _split_top(source)):
             if re.fullmatch(r"@[A-Za-z_][A-Za-z0-9_]*", alt):
@@ -446,22 +498,15 @@ class Lexicon:
                     return None
                 out |= inner
                 continue
-            depth, cut = 0, None
-            for i, ch in enumerate(alt):
-                depth += (ch == "(") - (ch == ")")
-                if ch in "…#":
-                    if depth:
-                        return None
-                    cut = i
-                    break
-            prefix = alt if cut is None else alt[:cut]
-            words = self.expand(prefix) if prefix else None
-            if words is None and prefix:  # a set with gaps inside: its leading words
-                opening = re.match(r"[^(@…#?]+", prefix)
-                words = self.expand(opening.group()) if opening else None
-            if not words or "" in words:
+            best: frozenset[str] | None = None
+            for stretch in _plain_stretches(alt):
+                words = self.expand(stretch)
+                if words and "" not in words and (
+                        best is None or min(map(len, words)) > min(map(len, best))):
+                    best = words
+            if best is None:
                 return None
-            out |= words
+            out |= best
         return frozenset(out)
 
     def expand(self, source: str, depth: int = 0) -> frozenset[str] | None:
@@ -519,14 +564,17 @@ class Rule:
 
     parts: tuple[LazyPattern, ...]
     scope: str = "clause"  # clause | sentence | answer
-    exclude: LazyPattern | None = None
+    exclude: tuple[LazyPattern, ...] = ()
     negatable: bool = True
     exclude_scope: str = "clause"  # where an exclusion is looked for
 
     def hits(self, ctx: Context) -> list[Hit]:
+        raw = [ctx.find(part) for part in self.parts]
+        if not all(raw):  # a part is missing: no need to weigh the others
+            return []
         found = []
-        for part in self.parts:
-            spans = [s for s in ctx.find(part) if self._counts(ctx, s)]
+        for spans in raw:
+            spans = [s for s in spans if self._counts(ctx, s)]
             if not spans:
                 return []
             found.append(spans)
@@ -556,7 +604,7 @@ class Rule:
 
     def _counts(self, ctx: Context, span: tuple[int, int]) -> bool:
         start, end = span
-        if self.exclude is not None and _excluded(ctx, self.exclude, start, self.exclude_scope):
+        if self.exclude and _excluded(ctx, self.exclude, start, self.exclude_scope):
             return False
         if self.negatable and negated(ctx, start, end):
             return False
@@ -568,16 +616,24 @@ class Matcher:
     """A criterion's compiled detector: any rule hitting makes it present."""
 
     rules: tuple[Rule, ...]
-    exclude: LazyPattern | None = None
+    exclude: tuple[LazyPattern, ...] = ()
     suppressed_by: tuple[str, ...] = ()
     exclude_scope: str = "clause"
 
-    def find(self, ctx: Context) -> list[tuple[int, int]]:
-        """Spans (normalised) that show the criterion, or [] when it is absent."""
+    def find(self, ctx: Context,
+             needs: tuple[frozenset[str], ...] | None = None) -> list[tuple[int, int]]:
+        """Spans (normalised) that show the criterion, or [] when it is absent.
+
+        ``needs``: per rule, scanner keys that must all have been scanned for the rule
+        to have a chance (a rule missing one is skipped without a look).
+        """
         spans: list[tuple[int, int]] = []
-        for rule in self.rules:
+        scanned = ctx.scanned
+        for i, rule in enumerate(self.rules):
+            if needs is not None and not scanned >= needs[i]:
+                continue
             for hit in rule.hits(ctx):
-                if self.exclude is not None and any(
+                if self.exclude and any(
                     _excluded(ctx, self.exclude, s[0], self.exclude_scope) for s in hit.spans
                 ):
                     continue
@@ -585,9 +641,10 @@ class Matcher:
         return sorted(set(spans))
 
 
-def _excluded(ctx: Context, exclude: LazyPattern, pos: int, scope: str) -> bool:
+def _excluded(ctx: Context, exclude: tuple[LazyPattern, ...], pos: int, scope: str) -> bool:
     """Whether an exclusion matches around ``pos`` (its clause, sentence or the answer)."""
-    found = ctx.find(exclude)
+    found = ctx.find(exclude[0]) if len(exclude) == 1 else \
+        [span for part in exclude for span in ctx.find(part)]
     if not found or scope == "answer":
         return bool(found)
     start, end = ctx.segments.sentence_at(pos) if scope == "sentence" else ctx.clause(pos)
@@ -621,7 +678,8 @@ def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Match
     rules_spec = spec.get("any")
     if not isinstance(rules_spec, list) or not rules_spec:
         raise PatternError("detect.any 应为非空的规则列表", where)
-    rules = tuple(_rule(r, lexicon, f"{where}.any[{i}]") for i, r in enumerate(rules_spec))
+    rules = tuple(rule for i, r in enumerate(rules_spec)
+                  for rule in _rule(r, lexicon, f"{where}.any[{i}]"))
     exclude = _alternation(spec.get("not"), lexicon, f"{where}.not")
     suppressed = spec.get("suppressed_by") or []
     if not isinstance(suppressed, list) or not all(isinstance(s, str) for s in suppressed):
@@ -629,31 +687,47 @@ def compile_matcher(spec: Any, lexicon: Lexicon, where: str = "detect") -> Match
     return Matcher(rules, exclude, tuple(suppressed), _scope(spec, "not_scope", where))
 
 
-def _alternation(value: Any, lexicon: Lexicon, where: str) -> LazyPattern | None:
+def _alternation(value: Any, lexicon: Lexicon, where: str) -> tuple[LazyPattern, ...]:
     if value is None:
-        return None
+        return ()
     try:
         return lexicon.alternation(_parts(value, where))
     except PatternError as exc:
         raise PatternError(str(exc), where) from None
 
 
-def _rule(spec: Any, lexicon: Lexicon, where: str) -> Rule:
+def _fast_parts(source: str, lexicon: Lexicon) -> list[str]:
+    """``source`` as one part, or as two when it mixes plain phrases with gap or number
+    alternatives: the phrases then stay on the one-pass scan instead of a regex run."""
+    plain, rest = lexicon.split_plain(source)
+    if not plain or not rest:
+        return [source]
+    return [plain, "|".join(rest)]
+
+
+def _rule(spec: Any, lexicon: Lexicon, where: str) -> list[Rule]:
+    """The rule(s) for one ``any`` entry: a part mixing phrases with gaps or numbers is
+    split (see ``_fast_parts``), giving one rule per combination; together they match
+    exactly what the entry matches."""
     try:
         if isinstance(spec, str):
-            return Rule((lexicon.compile(spec),))
+            spec = {"all": [spec]}
         if not isinstance(spec, dict):
             raise PatternError("规则应为短语字符串或映射（all / not / scope / negatable）", where)
         unknown = set(spec) - {"all", "not", "not_scope", "scope", "negatable"}
         if unknown:
             raise PatternError(f"规则中有未知的键：{', '.join(sorted(unknown))}", where)
-        parts = tuple(lexicon.compile(p) for p in _parts(spec.get("all"), f"{where}.all"))
+        sources = _parts(spec.get("all"), f"{where}.all")
+        for source in sources:
+            lexicon.check(source)
         scope = _scope(spec, "scope", where)
         negatable = spec.get("negatable", True)
         if not isinstance(negatable, bool):
             raise PatternError("negatable 应为 true 或 false", f"{where}.negatable")
         exclude = _alternation(spec.get("not"), lexicon, f"{where}.not")
-        return Rule(parts, scope, exclude, negatable, _scope(spec, "not_scope", where))
+        not_scope = _scope(spec, "not_scope", where)
+        return [Rule(tuple(lexicon.compile(p) for p in parts), scope, exclude, negatable, not_scope)
+                for parts in itertools.product(*(_fast_parts(s, lexicon) for s in sources))]
     except PatternError as exc:
         raise PatternError(str(exc), exc.where or where) from None
     except re.error as exc:
