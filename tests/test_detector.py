@@ -79,6 +79,7 @@ def test_negated_forms_are_not_present(detect, text, cid):
         ("我不能跟您说“肯定没问题”。", "statement.rash_promise"),
         ("我没说只有领导才能解决。", "statement.point_to_leader"),
         ("之前有同事跟您说只有局长能拍板，这个说法不准确。", "statement.point_to_leader"),
+        ("他们说您是刺头，我可不这么认为。", "mindset.labelling"),
     ],
 )
 def test_quoted_or_mentioned_to_reject_is_not_present(detect, text, cid):
