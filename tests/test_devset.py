@@ -21,11 +21,12 @@ def test_every_label_is_a_catalogue_id():
             assert set(row["labels"]) <= ids, (path.name, row["text"])
 
 
-# Regression floors at the measured level (held-out 0.804, tuning 0.900 when last tuned).
-# Issue 2 asks for 0.85 on the held-out part; that target is not met yet (see the issue note),
-# so this floor guards what we have instead of a number the detector does not reach.
-HELDOUT_FLOOR = 0.80
-TUNING_FLOOR = 0.88
+# Regression floors at the measured level: held-out 0.831, tuning 0.876 over eight sets by
+# seven independent writers (2,787 answers) when last tuned. Issue 2 asks for 0.85 on the
+# held-out part; that is not met yet (see the issue note), so this floor guards what we
+# have instead of a number the detector does not reach.
+HELDOUT_FLOOR = 0.82
+TUNING_FLOOR = 0.87
 
 
 def test_heldout_kappa_floor():
