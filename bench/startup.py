@@ -3,11 +3,19 @@
 Both programs run in a fresh process on a pseudo-terminal (100x30), measured the same way
 in the same run: the parent notes the time just before starting the process, the child
 writes the time of its first paint (Textual's ``Ready`` event, posted after the first
-screen refresh) to a file and exits. The simulator is started as ``python -m simulator``
-(the real entry point) and also reports when the scenario list was filled in, which
-happens in a worker after the first paint. Runs alternate between the two programs.
+screen refresh) to a file. The reference is an App showing one Label; the simulator is
+started as ``python -m simulator`` (the real entry point) and also reports when the
+scenario list was filled in, which happens in a worker after the first paint.
 
-    .venv/bin/python bench/startup.py [--runs 9]
+Fairness: one warm-up run of each is discarded, then the runs alternate (reference,
+simulator, reference, ...) so both see the same machine load; both load their modules
+from compiled bytecode, kept in a private cache (``PYTHONPYCACHEPREFIX``) filled by the
+warm-up, as an installed program does even where the shell sets
+``PYTHONDONTWRITEBYTECODE`` (``--compile-each-run`` measures that case instead).
+Printed: median and interquartile range of each, the ratio of the medians, and the
+spread of the per-pair ratios.
+
+    .venv/bin/python bench/startup.py [--runs 21] [--compile-each-run]
 
 Target: the simulator's first paint at most 1.3x the minimal app's.
 """
@@ -28,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+TARGET = 1.3
+
 MINIMAL_APP = """
 import sys, time
 from textual.app import App
@@ -46,7 +56,8 @@ Minimal().run()
 """
 
 
-def run_on_pty(argv: list[str], env: dict[str, str], marks: Path, size=(100, 30)) -> dict[str, float]:
+def run_on_pty(argv: list[str], env: dict[str, str], marks: Path, size=(100, 30),
+               timeout: float = 30) -> dict[str, float]:
     """Start ``argv`` on a fresh pty; seconds from start to each mark the child wrote."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
@@ -67,10 +78,11 @@ def run_on_pty(argv: list[str], env: dict[str, str], marks: Path, size=(100, 30)
                             start_new_session=True)
     os.close(slave)
     try:
-        proc.wait(timeout=60)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
     finally:
-        if proc.poll() is None:
-            proc.kill()
         drained.wait(2)
         os.close(master)
     found = {}
@@ -82,37 +94,77 @@ def run_on_pty(argv: list[str], env: dict[str, str], marks: Path, size=(100, 30)
     return found
 
 
+def spread(values: list[float]) -> tuple[float, float, float]:
+    """Median, first and third quartile."""
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return median, q1, q3
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=9, help="runs of each program (median)")
+    parser.add_argument("--runs", type=int, default=21,
+                        help="measured runs of each program, after one warm-up each (default 21)")
+    parser.add_argument("--compile-each-run", action="store_true",
+                        help="no bytecode cache: every start compiles the sources that have no "
+                             "installed .pyc (the simulator's, in a checkout)")
     args = parser.parse_args()
-    root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     env.pop("TEXTUAL", None)
-    minimal_times, paint_times, library_times = [], [], []
+    minimal_times, paint_times, library_times, ratios = [], [], [], []
+    unfinished = 0
     with tempfile.TemporaryDirectory() as tmp:
+        if args.compile_each_run:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+            env.pop("PYTHONPYCACHEPREFIX", None)
+        else:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         marks = Path(tmp) / "marks"
         script = Path(tmp) / "minimal.py"
         script.write_text(MINIMAL_APP, encoding="utf-8")
+        minimal = [sys.executable, str(script), str(marks)]
+        simulator = [sys.executable, "-m", "simulator"]
         sim_env = {**env, "SIMULATOR_BENCH_PAINT": str(marks),
                    "SIMULATOR_DATA": str(Path(tmp) / "data")}
-        # one warm-up each so both start with the same OS file cache
-        run_on_pty([sys.executable, str(script), str(marks)], env, marks)
-        run_on_pty([sys.executable, "-m", "simulator"], sim_env, marks)
+        run_on_pty(minimal, env, marks)  # warm-ups: OS file cache, bytecode cache, data folder
+        run_on_pty(simulator, sim_env, marks)
         for _ in range(args.runs):
-            minimal_times.append(run_on_pty([sys.executable, str(script), str(marks)], env, marks)["paint"])
-            sim = run_on_pty([sys.executable, "-m", "simulator"], sim_env, marks)
+            reference = run_on_pty(minimal, env, marks)["paint"]
+            sim = run_on_pty(simulator, sim_env, marks)
+            minimal_times.append(reference)
             paint_times.append(sim["paint"])
-            library_times.append(sim.get("library", float("nan")))
-    minimal = statistics.median(minimal_times)
-    paint = statistics.median(paint_times)
-    library = statistics.median(library_times)
-    print(f"runs: {args.runs} each, interpreter {sys.executable}, cwd {root}")
-    print(f"minimal Textual app, first paint:    median {minimal * 1000:7.1f} ms")
-    print(f"simulator home screen, first paint:  median {paint * 1000:7.1f} ms")
-    print(f"simulator scenario list filled in:   median {library * 1000:7.1f} ms")
-    print(f"ratio first paint simulator/minimal: {paint / minimal:.2f}x (target <= 1.30x)")
-    print(f"ratio list filled in/minimal paint:  {library / minimal:.2f}x")
+            ratios.append(sim["paint"] / reference)
+            if "library" in sim:
+                library_times.append(sim["library"])
+            else:  # the scenario list never appeared (a load error): the app was killed
+                unfinished += 1
+    bytecode = ("none (sources without an installed .pyc compiled on every start)"
+                if args.compile_each_run else "cached for both (filled by the warm-up)")
+    print(f"runs: {args.runs} of each after one warm-up each, alternating; "
+          f"interpreter {sys.executable}; bytecode {bytecode}")
+    print(f"{'':38s}{'median':>9s}   interquartile range")
+    rows = [("minimal Textual app, first paint", minimal_times),
+            ("simulator home screen, first paint", paint_times),
+            ("simulator scenario list filled in", library_times)]
+    for label, values in rows:
+        if not values:
+            print(f"{label + ':':38s}{'n/a':>9s}")
+            continue
+        median, q1, q3 = spread(values)
+        print(f"{label + ':':38s}{median * 1000:6.1f} ms   {q1 * 1000:6.1f} – {q3 * 1000:6.1f} ms")
+    if unfinished:
+        print(f"scenario list never filled in on {unfinished} run(s): killed after 30 s")
+    ratio = statistics.median(paint_times) / statistics.median(minimal_times)
+    pair, pair_q1, pair_q3 = spread(ratios)
+    print(f"ratio of medians, first paint simulator/minimal: {ratio:.2f}x "
+          f"(target <= {TARGET:.2f}x: {'met' if ratio <= TARGET else 'NOT met'})")
+    print(f"per-pair ratios: median {pair:.2f}x, interquartile range "
+          f"{pair_q1:.2f}x – {pair_q3:.2f}x")
+    if library_times:
+        library = statistics.median(library_times) / statistics.median(minimal_times)
+        print(f"ratio of medians, list filled in/minimal paint: {library:.2f}x")
     return 0
 
 

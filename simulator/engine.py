@@ -9,19 +9,32 @@ ending whose ``when`` holds (one without ``when`` is the default; failing all, t
 ending). ``StepResult``s are the transcript; ``attempt()`` scores it.
 
 Templates and conditions are jinja2 in an immutable sandbox, compiled once per source
-text. Everything is deterministic: the same scenario and answers give the same session,
+text. The shapes every built-in scenario uses (text with ``{{ name }}`` and
+``{{ name.key }}`` placeholders; comparisons of a name with a whole number,
+``'id' in name`` and ``name.isdisjoint(['id', …])`` tests joined by ``and`` / ``or``) are
+computed directly, to the same value the sandbox gives, so a plain visit never imports
+jinja2; anything else, or a name that is not set, goes to the sandbox.
+
+``load_playable`` is ``simulator.loader.load_scenario`` for a visit: a built-in scenario
+that loads cleanly is kept in the user cache (``simulator.cache``), so a visit to it
+needs no YAML either.
+
+Everything is deterministic: the same scenario and answers give the same session,
 which is what ``Session.replay`` (resuming a stored attempt) relies on.
 """
 
 from __future__ import annotations
 
 import math
+import operator
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from simulator.data import builtin_dir
-from simulator.loader import SCENARIO_ID
+from simulator import cache, model
+from simulator.data import SCENARIO_ID, builtin_dir
 from simulator.model import (
     Attempt,
     Criterion,
@@ -32,7 +45,14 @@ from simulator.model import (
     StepResult,
     level_for,
 )
-from simulator.scoring import attempt_score, default_detector, judge_step, section_profile
+from simulator.scoring import (
+    attempt_score,
+    default_detector,
+    detector,
+    judge_step,
+    patterns,
+    section_profile,
+)
 
 #: Names a condition may use besides the meter ids and the scenario's vars.
 CONDITION_NAMES = ("shown", "seen", "score", "steps", "choice")
@@ -52,8 +72,136 @@ def compiled_template(source: str) -> Any:
 
 
 @lru_cache(maxsize=4096)
-def compiled_condition(source: str) -> Any:
+def compiled_condition(source: str) -> Callable[..., Any]:
+    """A condition as a function of its names, with the sandbox's value for it."""
+    simple = _simple_condition(source)
+    return simple if simple is not None else _jinja_condition(source)
+
+
+@lru_cache(maxsize=4096)
+def _jinja_condition(source: str) -> Any:
     return sandbox().compile_expression(source)
+
+
+# -- the jinja-free shapes (see the module docstring) ----------------------------------------
+
+#: Words jinja reads as operators or constants, or as something other than the caller's
+#: variable (the template itself, the expression's own result, loop and macro names).
+_JINJA_WORDS = frozenset({
+    "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False",
+    "None", "self", "result", "loop", "caller", "varargs", "kwargs", "super",
+})
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_PLACEHOLDER = re.compile(rf"\{{\{{\s*({_NAME}(?:\.{_NAME})?)\s*\}}\}}")
+_TEXT = r"""'[^'\\\r\n{}]*'|"[^"\\\r\n{}]*\""""  # a string without escapes, line breaks, braces
+#: One test of a condition and what joins it to the next: ``name OP number``,
+#: ``'text' [not] in name`` or ``name.isdisjoint(['text', …])``.
+_ATOM = re.compile(
+    rf"\s*(?:(?P<name>{_NAME})\s*(?P<op>==|!=|>=|<=|>|<)\s*(?P<number>0|[1-9][0-9]*)"
+    rf"|(?P<text>{_TEXT})\s+(?P<negated>not\s+)?in\s+(?P<container>{_NAME})"
+    rf"|(?P<set>{_NAME})\.isdisjoint\(\s*\[(?P<items>\s*(?:{_TEXT})(?:\s*,\s*(?:{_TEXT}))*\s*,?)\s*\]\s*\))"
+    r"\s*(?:(?P<joint>and|or)(?=\s)|\Z)"
+)
+_ITEM = re.compile(_TEXT)
+_COMPARE = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le,
+            ">": operator.gt, "<": operator.lt}
+
+
+def _contains(container: Any, text: str) -> bool:
+    return text in container
+
+
+def _lacks(container: Any, text: str) -> bool:
+    return text not in container
+
+
+def _disjoint(value: Any, items: list[str]) -> bool:
+    return value.isdisjoint(items)
+
+
+class _SimpleCondition:
+    """A condition of the jinja-free shape: ``or`` over ``and`` over tests, evaluated in
+    Python's (and jinja's) order, to the same value. Jinja answers instead when a name is
+    not set or an ``isdisjoint`` is asked of anything but a set (the sandbox decides then)."""
+
+    __slots__ = ("source", "alternatives", "needs", "sets")
+
+    def __init__(self, source: str, alternatives: list[list[tuple[Any, str, Any]]]) -> None:
+        self.source = source
+        self.alternatives = alternatives
+        self.needs = frozenset(name for tests in alternatives for _, name, _ in tests)
+        self.sets = frozenset(name for tests in alternatives for test, name, _ in tests
+                              if test is _disjoint)
+
+    def __call__(self, **names: Any) -> Any:
+        if not self.needs <= names.keys() or any(
+                type(names[name]) not in (set, frozenset) for name in self.sets):
+            return _jinja_condition(self.source)(**names)
+        value: Any = False
+        for tests in self.alternatives:
+            for test, name, constant in tests:
+                value = test(names[name], constant)
+                if not value:
+                    break
+            if value:
+                return value
+        return value
+
+
+def _simple_condition(source: str) -> _SimpleCondition | None:
+    alternatives: list[list[tuple[Any, str, Any]]] = [[]]
+    pos = 0
+    while True:
+        match = _ATOM.match(source, pos)
+        if match is None:
+            return None
+        if match["name"] is not None:
+            test = (_COMPARE[match["op"]], match["name"], int(match["number"]))
+        elif match["container"] is not None:
+            test = (_lacks if match["negated"] else _contains, match["container"],
+                    match["text"][1:-1])
+        else:
+            test = (_disjoint, match["set"], [t[1:-1] for t in _ITEM.findall(match["items"])])
+        if test[1] in _JINJA_WORDS:
+            return None
+        alternatives[-1].append(test)
+        if match["joint"] is None:
+            return _SimpleCondition(source, alternatives)
+        if match["joint"] == "or":
+            alternatives.append([])
+        pos = match.end()
+
+
+@lru_cache(maxsize=4096)
+def _placeholders(source: str) -> tuple[str, ...] | None:
+    """A template of text and ``{{ name }}`` / ``{{ name.key }}`` placeholders only, as
+    pieces (the names at odd indexes) the way jinja reads it (one trailing line break
+    dropped); else None."""
+    pieces = _PLACEHOLDER.split(source)
+    if "\r" in source or any("{" in text or "}" in text for text in pieces[::2]):
+        return None
+    if any(word in _JINJA_WORDS for name in pieces[1::2] for word in name.split(".")):
+        return None
+    pieces[-1] = pieces[-1].removesuffix("\n")
+    return tuple(pieces)
+
+
+def _fill(pieces: tuple[str, ...], values: dict[str, Any]) -> str | None:
+    """The placeholders filled as the sandbox fills them (``str`` of the value; ``name.key``
+    is the key of a plain dict that has no attribute of that name); None when a name or key
+    is not set or the value is not a plain string or number."""
+    out = list(pieces)
+    for i in range(1, len(out), 2):
+        name, _, key = out[i].partition(".")
+        value = values.get(name)
+        if key:
+            if type(value) is not dict or hasattr(dict, key):
+                return None
+            value = value.get(key)
+        if not isinstance(value, (str, int, float)):
+            return None
+        out[i] = str(value)
+    return "".join(out)
 
 
 def resolve_scenario(arg: str) -> Path | None:
@@ -69,13 +217,48 @@ def resolve_scenario(arg: str) -> Path | None:
     return None
 
 
+def load_playable(path: Path) -> tuple[Scenario | None, list[Any]]:
+    """``load_scenario(path)``; a built-in scenario that loads without a problem comes
+    from the cache while its file, the catalogue and the code are unchanged."""
+    if path.resolve().parent != builtin_dir("scenarios").resolve():
+        from simulator.loader import load_scenario
+
+        return load_scenario(path)
+    rubrics = builtin_dir("rubrics")
+    key = cache.key(path, rubrics / "guidance.yaml", rubrics / "criteria.yaml", *_LOADING_CODE)
+    name = f"scenario-{path.stem}"
+    if key is not None:
+        key += f" {path}"  # the model keeps the path it was loaded as
+    scenario = cache.fetch(name, key, _SCENARIO_CODEC, Scenario)
+    if scenario is not None:
+        return scenario, []
+    from simulator.loader import load_scenario
+
+    scenario, problems = load_scenario(path)
+    if scenario is not None and not problems:
+        cache.keep(name, key, _SCENARIO_CODEC, scenario)
+    return scenario, problems
+
+
+#: The code that turns a scenario file into the model (local criteria compiled against
+#: the catalogue's lexicon): a change to it is a new key.
+_LOADING_CODE = (*(Path(m.__file__) for m in (model, cache, patterns, detector)),
+                 Path(__file__).with_name("loader.py"), Path(__file__).with_name("data.py"))
+_SCENARIO_CODEC = cache.Codec(*cache.classes_of(model, patterns))
+
+
 def render_text(scenario: Scenario, template: str, meters: dict[str, int]) -> str:
     """A scenario text with its variables and these meter values filled in, sandboxed;
     a broken template shows as written (it never stops a visit)."""
     if "{" not in template:
         return template
+    values = {**scenario.vars, **meters}
+    pieces = _placeholders(template)
+    filled = _fill(pieces, values) if pieces is not None else None
+    if filled is not None:
+        return filled
     try:
-        return compiled_template(template).render({**scenario.vars, **meters})
+        return compiled_template(template).render(values)
     except Exception:  # noqa: BLE001
         return template
 

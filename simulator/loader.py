@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import yaml
 
+from simulator.data import SCENARIO_ID
 from simulator.model import (
     CATEGORIES,
     Branch,
@@ -68,7 +69,6 @@ KEYS: dict[str, tuple[str, ...]] = {
     "ending": ("id", "title", "outcome", "when", "text", "score_cap"),
 }
 
-SCENARIO_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 STEP_ID = re.compile(r"[a-z0-9_-]+\Z")
 METER_ID = re.compile(r"[a-z_][a-z0-9_]*\Z")
 LOCAL_ID = re.compile(r"[a-z0-9_][a-z0-9_.-]*\Z")

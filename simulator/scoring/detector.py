@@ -1,6 +1,7 @@
 """The criteria catalogue (loaded from ``rubrics/``) and the detector that applies it.
 
-``load_catalogue`` reads the guidance map and the criteria with their detectors;
+``load_catalogue`` reads the guidance map and the criteria with their detectors (the
+built-in catalogue, once compiled, is kept in the user cache: ``simulator.cache``);
 ``Detector.detect`` finds which criteria one answer shows, with evidence spans in the
 answer's own words. ``detect_json_line`` is the ``simulator detect`` contract for one
 input line.
@@ -14,14 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from simulator import cache, model
 from simulator.data import builtin_dir
 from simulator.model import Criterion, Detection, Section
+from simulator.scoring import patterns
 from simulator.scoring.patterns import ANCHOR, Context, Lexicon, PatternError, compile_matcher
 from simulator.scoring.text import normalise, split
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CRITERION_KEYS = {"id", "kind", "section", "title", "description", "feedback_shown",
                    "feedback_missing", "weight", "detect"}
 
@@ -44,9 +44,12 @@ class Catalogue:
 
 
 def _read(path: Path) -> Any:
+    import yaml  # only here: a catalogue from the cache needs no YAML
+
     try:
         with path.open("rb") as fh:
-            return yaml.load(fh, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         raise RubricError(f"{path}: 无法读取评分标准文件：{exc}") from None
 
@@ -80,8 +83,24 @@ def _criterion(raw: dict[str, Any], lexicon: Lexicon, where: str, local: bool = 
 
 
 def load_catalogue(folder: Path | None = None) -> Catalogue:
-    """Load ``guidance.yaml`` and ``criteria.yaml`` from ``folder`` (default: built-in)."""
-    folder = folder or builtin_dir("rubrics")
+    """Load ``guidance.yaml`` and ``criteria.yaml`` from ``folder`` (default: built-in).
+
+    The built-in catalogue comes from the cache when its files and the code that compiles
+    them are unchanged, and goes into it when it had to be compiled.
+    """
+    if folder is not None:
+        return _compile_catalogue(folder)
+    folder = builtin_dir("rubrics")
+    key = cache.key(folder / "guidance.yaml", folder / "criteria.yaml", *_CODE)
+    return cache.cached("catalogue", key, _CODEC, Catalogue, lambda: _compile_catalogue(folder))
+
+
+#: The code that turns the rubric files into a catalogue: a change to it is a new key.
+_CODE = tuple(Path(m.__file__) for m in (model, patterns, cache)) + (Path(__file__),)
+_CODEC = cache.Codec(*cache.classes_of(model, patterns), Catalogue)
+
+
+def _compile_catalogue(folder: Path) -> Catalogue:
     guidance = _read(folder / "guidance.yaml") or {}
     sections = {
         int(s["section"]): Section(int(s["section"]), str(s["title"]), str(s["summary"]))

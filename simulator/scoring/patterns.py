@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,9 @@ class Context:
     scanner: PhraseScanner | None = None
     _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     _quotes: list[int] | None = None
+    #: span -> negated / mentioned: the same words are weighed by many rules
+    _negated: dict[tuple[int, int], bool] = field(default_factory=dict)
+    _mentioned: dict[tuple[int, int], bool] = field(default_factory=dict)
     #: The scanner keys the phrase scan found in this answer (parts and anchors).
     scanned: Any = frozenset()
     #: False when nothing in the answer can make words a mention (no quote, question,
@@ -265,42 +269,58 @@ ANCHOR = "^"
 class PhraseScanner:
     """Finds the phrases of many parts in one pass over an answer.
 
-    Most parts are finite sets of phrases; looking every phrase up at once, at each
-    position of the answer, by the lengths the phrases starting with that character
-    have, finds all of them (overlapping matches included, shorter first), which is far
-    cheaper than running each part's regex over the answer in turn. A table of phrases
-    (not a prefix tree) because it is built in a few milliseconds for every process.
+    Most parts are finite sets of phrases; walking from each position of the answer
+    through a table of the phrases and their prefixes finds all of them (overlapping
+    matches included, shorter first) and stops as soon as no phrase can go on, which is
+    far cheaper than running each part's regex over the answer in turn. The table is
+    filled one first character at a time, when an answer first has that character, so a
+    process that scores a handful of answers does not pay for all of it.
     """
 
     def __init__(self, parts: Mapping[str, frozenset[str]]) -> None:
         self.keys = frozenset(parts)
-        #: phrase -> the keys of the parts that have it
-        self.table: dict[str, list[str]] = {}
+        #: first character -> {phrase: keys of the parts that have it}, not yet in ``table``
+        self._pending: dict[str, dict[str, list[str]]] = {}
         for key, phrases in parts.items():
             for phrase in phrases:
                 if phrase:
-                    self.table.setdefault(phrase, []).append(key)
-        lengths: dict[str, set[int]] = {}
-        for phrase in self.table:
-            lengths.setdefault(phrase[0], set()).add(len(phrase))
-        #: first character -> the lengths of the phrases starting with it, shortest first
-        self.lengths = {ch: sorted(found) for ch, found in lengths.items()}
+                    self._pending.setdefault(phrase[0], {}).setdefault(phrase, []).append(key)
+        #: every phrase -> its parts' keys, and every proper prefix of one -> ()
+        self.table: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def _open(self, ch: str) -> None:
+        """Put the phrases starting with ``ch`` into the table (once, thread-safe: the
+        character leaves ``_pending`` only when its phrases are all in)."""
+        with self._lock:
+            group = self._pending.get(ch)
+            if group is None:
+                return
+            table = self.table
+            for phrase, keys in group.items():
+                for i in range(1, len(phrase)):
+                    table.setdefault(phrase[:i], ())
+                table[phrase] = tuple(keys)
+            del self._pending[ch]
 
     def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
         hits: dict[str, list[tuple[int, int]]] = {}
-        table, by_first, n = self.table, self.lengths, len(text)
+        table, pending, n = self.table, self._pending, len(text)
         for start, ch in enumerate(text):
-            for length in by_first.get(ch, ()):
-                end = start + length
-                if end > n:
+            if ch in pending:
+                self._open(ch)
+            end = start + 1
+            keys = table.get(ch)
+            while keys is not None:
+                for key in keys:
+                    if key in hits:
+                        hits[key].append((start, end))
+                    else:
+                        hits[key] = [(start, end)]
+                if end == n:
                     break
+                end += 1
                 keys = table.get(text[start:end])
-                if keys is not None:
-                    for key in keys:
-                        if key in hits:
-                            hits[key].append((start, end))
-                        else:
-                            hits[key] = [(start, end)]
         return hits
 
 
@@ -336,9 +356,8 @@ class LazyPattern:
         return self.pattern, self._build()
 
     def __setstate__(self, state: tuple[str, str]) -> None:
-        self.pattern, source = state
-        self._build = lambda: source
-        self._compiled = None
+        pattern, source = state
+        self.__init__(pattern, lambda: source)
 
 
 class Lexicon:
@@ -610,9 +629,18 @@ class Rule:
         start, end = span
         if self.exclude and _excluded(ctx, self.exclude, start, self.exclude_scope):
             return False
-        if self.negatable and negated(ctx, start, end):
-            return False
-        return not (ctx.may_mention and mentioned(ctx, start, end))
+        if self.negatable:
+            found = ctx._negated.get(span)
+            if found is None:
+                found = ctx._negated[span] = negated(ctx, start, end)
+            if found:
+                return False
+        if not ctx.may_mention:
+            return True
+        found = ctx._mentioned.get(span)
+        if found is None:
+            found = ctx._mentioned[span] = mentioned(ctx, start, end)
+        return not found
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,17 +28,6 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from simulator.data import builtin_dir
-from simulator.tui.library import Library, load_library
-from simulator.tui.messages import (
-    AttemptEnded,
-    ExamEnded,
-    GoHome,
-    OpenBriefing,
-    OpenDebrief,
-    Retry,
-    StartConversation,
-    StepScored,
-)
 from simulator.tui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
@@ -49,6 +38,17 @@ if TYPE_CHECKING:
     from simulator.model import Attempt, Scenario, StepResult
     from simulator.scoring import Catalogue, Detector
     from simulator.store import Store, Trainee
+    from simulator.tui.library import Library
+    from simulator.tui.messages import (
+        AttemptEnded,
+        ExamEnded,
+        GoHome,
+        OpenBriefing,
+        OpenDebrief,
+        Retry,
+        StartConversation,
+        StepScored,
+    )
 
 #: Seconds between two looks at a watched scenario file's modification time.
 WATCH_INTERVAL = 0.5
@@ -204,6 +204,8 @@ class SimulatorApp(App[int]):
                 self._detector_ready.set()
         if self._detector is not None:
             catalogue = self._detector.catalogue
+        from simulator.tui.library import load_library
+
         library = load_library(self.scenario_dirs, catalogue)
         self.call_from_thread(self._library_loaded, library)
 
@@ -255,6 +257,7 @@ class SimulatorApp(App[int]):
         self._show_over_home(ProblemsScreen(lines))
 
     def _watched_loaded(self, scenario: Scenario, session: Session | None) -> None:
+        from simulator.tui.library import Library
         from simulator.tui.screens.briefing import BriefingScreen
         from simulator.tui.screens.conversation import ConversationScreen
 
@@ -377,6 +380,7 @@ class SimulatorApp(App[int]):
         self.call_from_thread(self._resumed, session, turns)
 
     def _resumed(self, session: Session, turns: tuple) -> None:
+        from simulator.tui.messages import OpenDebrief
         from simulator.tui.screens.conversation import ConversationScreen
 
         self._home()
@@ -503,6 +507,7 @@ class SimulatorApp(App[int]):
 
     def start_scenario(self, scenario_id: str) -> None:
         """Open a scenario's briefing from anywhere, asking first if a visit is under way."""
+        from simulator.tui.messages import OpenBriefing
         from simulator.tui.screens.conversation import ConversationScreen
         from simulator.tui.screens.exam import ExamScreen
 

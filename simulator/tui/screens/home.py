@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,10 +11,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList
 
-from simulator.tui.library import Library
-from simulator.tui.messages import OpenBriefing
 from simulator.tui.widgets.header import AppHeader
 from simulator.tui.widgets.library import ScenarioDetails, ScenarioList
+
+if TYPE_CHECKING:  # imported after the first paint
+    from simulator.tui.library import Library
 
 
 class HomeScreen(Screen):
@@ -86,12 +89,16 @@ class HomeScreen(Screen):
     @on(OptionList.OptionSelected, "#scenarios")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
-            self.post_message(OpenBriefing(event.option.id))
+        self._open(event.option.id)
 
     def action_open(self) -> None:
-        if self.highlighted_id:
-            self.post_message(OpenBriefing(self.highlighted_id))
+        self._open(self.highlighted_id)
+
+    def _open(self, scenario_id: str | None) -> None:
+        from simulator.tui.messages import OpenBriefing
+
+        if scenario_id:
+            self.post_message(OpenBriefing(scenario_id))
 
     def action_move(self, action: str) -> None:
         getattr(self.query_one("#scenarios", ScenarioList), f"action_{action}")()

@@ -8,8 +8,6 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from simulator.tui.widgets.prose import prose
-
 if TYPE_CHECKING:
     from simulator.model import Scenario
 
@@ -45,6 +43,8 @@ class ScenarioList(OptionList):
 
     @staticmethod
     def _prompt(scenario: Scenario) -> Content:
+        from simulator.tui.widgets.prose import prose  # after the first paint, with the library
+
         lines = [Content.styled(scenario.title, "bold"), Content.styled(summary_line(scenario), "$text-muted")]
         if scenario.situations:
             lines.append(Content.styled("、".join(scenario.situations), "$text-muted italic"))
@@ -71,6 +71,7 @@ class ScenarioDetails(Static):
         if scenario is None:
             self.update(Content.styled(empty, "$text-muted"))
             return
+        from simulator.tui.widgets.prose import prose
         facts = [("类别", scenario.category), ("情形", "、".join(scenario.situations) or "—"),
                  ("难度", stars(scenario.difficulty)), ("时长", f"约 {scenario.minutes} 分钟")]
         lines = [Content.styled(scenario.title, "bold $accent"), Content("")]

@@ -1,0 +1,246 @@
+"""A persisted cache of data derived from source files, in the per-user cache folder.
+
+``key(*paths)`` checksums the files' bytes with the package and Python versions;
+``load(name, key)`` gives back what ``store(name, key, data)`` kept under that key, or
+None; ``fetch`` and ``keep`` do the same for objects through a ``Codec`` and ``cached``
+puts them around a function that builds one. One file per
+name, JSON only (a cache must never be able to run code, so no pickle), written
+atomically; the file carries its key and a checksum of its payload, so a stale, damaged
+or foreign file reads as a miss and the caller rebuilds and stores again. Nothing here
+raises: a folder that cannot be read or written just means no cache.
+
+The checksums are CRC-32 with the lengths: enough to tell an edited or damaged file from
+the one the cache was built from, and free to import, where hashlib's OpenSSL start-up
+takes ~3 ms of a run that should take 50 (nobody needs guarding from forging their own
+cache).
+
+The folder: ``$SIMULATOR_CACHE`` (``off`` turns the cache off), else the per-user cache
+folder (on Windows and macOS platformdirs' answer; elsewhere the XDG rule it follows too,
+worked out here because importing platformdirs would cost more than the cache saves).
+
+``Codec`` turns our own objects into that JSON and back: plain values and containers, and
+instances of the classes it is given, by the same state pickle would use
+(``__getstate__`` / ``__setstate__``, else the instance's attributes), shared objects
+kept shared. Only the listed classes can come back, and nothing in the file is run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import simulator
+
+#: The same application folder name as ``simulator.store.APP_NAME``.
+APP_NAME = "xinfang-simulator"
+ENV_CACHE = "SIMULATOR_CACHE"
+#: Bump when the file layout below changes.
+FORMAT = 1
+
+T = TypeVar("T")
+
+
+def folder() -> Path | None:
+    """Where cache files live; None when the cache is off."""
+    setting = os.environ.get(ENV_CACHE, "").strip()
+    if setting.lower() == "off":
+        return None
+    if setting:
+        return Path(setting).expanduser()
+    if sys.platform == "win32" or sys.platform == "darwin":
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir(APP_NAME, appauthor=False))
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+    if base.startswith("~"):  # no home folder to be found: no cache
+        return None
+    return Path(base) / APP_NAME
+
+
+def key(*paths: Path) -> str | None:
+    """A checksum of these files' bytes, the package version and the Python version; None
+    when a file cannot be read (the caller then reads the files and reports the problem)."""
+    parts = [f"{FORMAT} {simulator.__version__} {sys.version}"]
+    try:
+        for path in paths:
+            parts.append(_checksum(path.read_bytes()))
+    except OSError:
+        return None
+    return " ".join(parts)
+
+
+def _checksum(data: bytes) -> str:
+    return f"{len(data)}:{zlib.crc32(data):08x}"
+
+
+def load(name: str, key: str | None) -> Any:
+    """The data stored under ``name`` with this ``key``, or None (no file, stale, damaged)."""
+    where = folder()
+    if key is None or where is None:
+        return None
+    try:
+        raw = (where / f"{name}.json").read_bytes()
+        head, _, payload = raw.partition(b"\n")
+        header = json.loads(head)
+        if header.get("key") != key or header.get("payload") != _checksum(payload):
+            return None
+        return json.loads(payload)
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None
+
+
+def store(name: str, key: str | None, data: Any) -> None:
+    """Keep ``data`` (JSON: dicts with string keys, lists, strings, numbers, booleans,
+    None) under ``name`` and ``key``; data that would not read back equal is not kept."""
+    where = folder()
+    if key is None or where is None:
+        return
+    try:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if json.loads(text) != data:
+            return
+        payload = text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return
+    header = json.dumps({"key": key, "payload": _checksum(payload)}).encode()
+    temp = where / f".{name}.{os.getpid()}.tmp"
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(header + b"\n" + payload)
+        os.replace(temp, where / f"{name}.json")
+    except OSError:
+        temp.unlink(missing_ok=True)
+
+
+def cached(name: str, key: str | None, codec: Codec, kind: type[T], build: Callable[[], T]) -> T:
+    """What ``build()`` gave for this key before, else ``build()`` now, kept for next time."""
+    value = fetch(name, key, codec, kind)
+    if value is None:
+        value = build()
+        keep(name, key, codec, value)
+    return value
+
+
+def fetch(name: str, key: str | None, codec: Codec, kind: type[T]) -> T | None:
+    """The ``kind`` kept under ``name`` for this key, or None."""
+    data = load(name, key)
+    if data is None:
+        return None
+    try:
+        value = codec.decode(data)
+    except Exception:  # noqa: BLE001 - a file it cannot read is rebuilt
+        return None
+    return value if type(value) is kind else None
+
+
+def keep(name: str, key: str | None, codec: Codec, value: Any) -> None:
+    """Store ``value`` through ``codec``; nothing when the codec cannot keep all of it."""
+    try:
+        data = codec.encode(value)
+    except TypeError:
+        return
+    store(name, key, data)
+
+
+def classes_of(*modules: Any) -> list[type]:
+    """Every class defined in these modules (for a ``Codec``)."""
+    return [value for module in modules for value in vars(module).values()
+            if isinstance(value, type) and value.__module__ == module.__name__]
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_TAGS = {list: "l", tuple: "t", frozenset: "f", set: "s"}
+#: Containers of plain values (read as they are) and of anything (each item decoded).
+_PLAIN = {tag.upper(): kind for kind, tag in _TAGS.items()}
+_NESTED = {tag: kind for kind, tag in _TAGS.items()}
+
+
+class Codec:
+    """Our objects <-> JSON data (see the module docstring); ``encode`` raises
+    ``TypeError`` for anything it cannot bring back exactly."""
+
+    def __init__(self, *classes: type) -> None:
+        self.classes = {cls.__qualname__: cls for cls in classes}
+        if len(self.classes) != len(classes):
+            raise ValueError("two classes of the same name")
+
+    def encode(self, value: Any) -> Any:
+        return self._encode(value, {})
+
+    def _encode(self, value: Any, memo: dict[int, tuple[int, Any]]) -> Any:
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is list or kind is tuple or kind is frozenset or kind is set:
+            plain = all(type(item) in _SCALARS for item in value)
+            if kind is list and plain:
+                return list(value)
+            if plain:
+                return {_TAGS[kind].upper(): list(value)}
+            return {_TAGS[kind]: [self._encode(item, memo) for item in value]}
+        if kind is dict:
+            return {"d": [[self._encode(k, memo), self._encode(v, memo)] for k, v in value.items()]}
+        if self.classes.get(kind.__qualname__) is not kind:
+            raise TypeError(f"cannot cache a {kind.__qualname__}")
+        if id(value) in memo:
+            return {"r": memo[id(value)][0]}
+        memo[id(value)] = (len(memo), value)  # kept alive, so its id is not reused meanwhile
+        return {"o": [kind.__qualname__, self._encode(_state(value), memo)]}
+
+    def decode(self, data: Any) -> Any:
+        """Raises ``ValueError`` (or ``KeyError``/``TypeError``) on data it did not write."""
+        return self._decode(data, [])
+
+    def _decode(self, data: Any, memo: list[Any]) -> Any:
+        if type(data) is not dict:
+            return data
+        ((tag, items),) = data.items()
+        if tag in _PLAIN:
+            return _PLAIN[tag](items)
+        if tag in _NESTED:
+            return _NESTED[tag](self._decode(item, memo) for item in items)
+        if tag == "d":
+            return {self._decode(k, memo): self._decode(v, memo) for k, v in items}
+        if tag == "r":
+            return memo[items]
+        if tag != "o":
+            raise ValueError(f"unknown tag {tag}")
+        name, state = items
+        cls = self.classes[name]
+        obj = cls.__new__(cls)
+        memo.append(obj)
+        _set_state(obj, self._decode(state, memo))
+        return obj
+
+
+def _state(obj: Any) -> Any:
+    """What pickle would keep of ``obj``: its class's ``__getstate__``, else its attributes."""
+    getstate = getattr(type(obj), "__getstate__", None)
+    if getstate is not None and getstate is not getattr(object, "__getstate__", None):
+        return getstate(obj)
+    slots = {}
+    for cls in type(obj).__mro__:
+        names = cls.__dict__.get("__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__"):  # name-mangled: not worth the trouble
+                raise TypeError(f"cannot cache a {type(obj).__qualname__}")
+            if hasattr(obj, name):
+                slots[name] = getattr(obj, name)
+    return (dict(vars(obj)) if hasattr(obj, "__dict__") else None, slots)
+
+
+def _set_state(obj: Any, state: Any) -> None:
+    setstate = getattr(type(obj), "__setstate__", None)
+    if setstate is not None:
+        setstate(obj, state)
+        return
+    attrs, slots = state
+    for name, value in {**(attrs or {}), **slots}.items():
+        object.__setattr__(obj, name, value)

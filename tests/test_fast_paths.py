@@ -1,0 +1,148 @@
+"""The fast paths give exactly what the general ones give: jinja-free conditions and
+templates against the jinja2 sandbox, the phrase scanner against a brute-force search, the
+spaces-between-Chinese check against its regex."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+
+import pytest
+
+from simulator.data import builtin_dir
+from simulator.engine import (
+    _placeholders,
+    _simple_condition,
+    compiled_condition,
+    render_text,
+    sandbox,
+)
+from simulator.loader import load_scenario
+from simulator.scoring import default_detector
+from simulator.scoring.patterns import PhraseScanner
+from simulator.scoring.text import _cjk_spaces, normalise
+
+FAST = [
+    "mood >= 90", "mood>=90", "mood < 70", "mood == 0", "mood != 5", "mood <= 10",
+    "mood > 5 and trust < 3", "'a' in shown", "'a' not in shown", '"a" in seen or mood >= 90',
+    "'a' in shown and 'b' in shown or mood <= 10 and trust > 50", "choice == 1", "choice >= 1",
+    "score >= 60", "'x' in steps", "'x' in name", "mood >= 9 or name > 1", "missing >= 5",
+    "'a' in missing", "missing == 5", "missing != 5 or mood > 1", "  mood\n>=\n 90  ",
+    "'中文' in name", "mood >= 5 and mood < 8", "seen.isdisjoint(['a', 'b'])",
+    "mood < 40 and seen.isdisjoint(['x',\n \"a\",])", "name.isdisjoint(['a'])",
+    "steps.isdisjoint(['x'])", "other.isdisjoint(['a'])", "missing.isdisjoint(['a'])",
+]
+SLOW = [
+    "mood >= 090", "mood >= 1_0", "mood >= 9.5", "mood >= -5", "not mood", "true == 1",
+    "result >= 1", "self == 1", "'a'in shown", "'{{x}}' in shown", "'a\\'b' in shown",
+    "mood >= 90 order", "seen.isdisjoint([])", "seen . isdisjoint(['a'])", "(mood > 1)",
+    "not seen.isdisjoint(['a'])", "mood > 1 and", "1 < mood", "mood > 1 > 0", "visitor.age > 3",
+]
+NAMES = [
+    {"mood": m, "trust": t, "shown": frozenset(s), "seen": frozenset(["a"]), "choice": c,
+     "score": 61.5, "steps": {"x": {}}, "name": n, "other": o}
+    for m, t, s, c, n, o in itertools.product(
+        [0, 5, 90, 100], [2, 60], [(), ("a",), ("a", "b")], [None, 1], ["中文a", 3],
+        [{"a"}, ["a"], {"a": 1}.keys()])
+]
+
+
+def outcome(function, names):
+    try:
+        return "value", function(**names)
+    except Exception as exc:  # noqa: BLE001 - a failing condition is an outcome too
+        return "error", type(exc).__name__
+
+
+@pytest.mark.parametrize("source", FAST + SLOW)
+def test_conditions_have_the_sandbox_value(source):
+    assert (_simple_condition(source) is not None) == (source in FAST)
+    try:
+        jinja = sandbox().compile_expression(source)
+    except Exception as exc:  # noqa: BLE001 - not a condition at all: the same error then
+        with pytest.raises(type(exc)):
+            compiled_condition(source)
+        return
+    for names in NAMES:
+        fast, slow = outcome(compiled_condition(source), names), outcome(jinja, names)
+        assert fast == slow or fast[0] == slow[0] == "error", (source, names)
+
+
+def test_every_builtin_condition_takes_the_fast_path():
+    for path in sorted(builtin_dir("scenarios").glob("*.yaml")):
+        scenario, _ = load_scenario(path)
+        conditions = [b.when for s in scenario.steps for b in s.next if b.when]
+        conditions += [e.when for e in scenario.endings if e.when]
+        assert all(_simple_condition(c) is not None for c in conditions), path
+
+
+class Vars:
+    vars = {"x": "X", "n": 3, "f": 2.5, "b": True, "none_": None, "d": {"a": 1},
+            "visitor": {"name": "张"}, "dept": "科"}
+
+
+@pytest.mark.parametrize("template", [
+    "您好{{ dept }}的{{x}}", "a{{ x }}\n", "{{ x }}}", "{{{ x }}", "{{ self }}", "{{ missing }}",
+    "{{ n }}", "{{ f }}", "{{ b }}", "{{ none_ }}", "{{ d }}", "{{ visitor.name }}",
+    "x\r\n{{ x }}", "{{- x }}", "{{ x }} {{ x }}\n", "{{ x }}{% if n %}y{% endif %}", "{ x }",
+    "{{ x }}{# c #}", "{{ mood }}", "{{ visitor.items }}", "{{ visitor.nam }}", "{{ d.a }}",
+    "{{ x.a }}", "{{ visitor.__class__ }}", "{{ visitor.self }}", "到{{ visitor.name }}家",
+])
+def test_templates_render_as_in_the_sandbox(template):
+    try:
+        expected = sandbox().from_string(template).render({**Vars.vars, "mood": 7})
+    except Exception:  # noqa: BLE001 - a broken template shows as written
+        expected = template
+    assert render_text(Vars, template, {"mood": 7}) == expected
+
+
+def test_builtin_option_texts_take_the_fast_path():
+    for path in sorted(builtin_dir("scenarios").glob("*.yaml")):
+        scenario, _ = load_scenario(path)
+        for step in scenario.steps:
+            for option in step.options:
+                if "{" in option.text:
+                    assert _placeholders(option.text) is not None, (path, option.text)
+
+
+def reference(parts: dict[str, frozenset[str]], text: str) -> dict[str, list[tuple[int, int]]]:
+    """Every key's phrase spans, found by trying every stretch of the text in turn (by start,
+    shorter first, keys in order): what the scanner must give, in the same order."""
+    hits: dict[str, list[tuple[int, int]]] = {}
+    for start in range(len(text)):
+        for end in range(start + 1, len(text) + 1):
+            for key, phrases in parts.items():
+                if text[start:end] in phrases:
+                    hits.setdefault(key, []).append((start, end))
+    return hits
+
+
+def test_phrase_scanner_finds_every_phrase_in_order():
+    parts = {"a": frozenset({"不", "不是", "是", ""}), "b": frozenset({"不是", "x"}),
+             "c": frozenset({"是不是", "不"})}
+    scanner = PhraseScanner(parts)
+    random.seed(7)
+    for _ in range(2000):
+        text = "".join(random.choice("不是x是 ") for _ in range(random.randint(0, 9)))
+        assert list(scanner.scan(text).items()) == list(reference(parts, text).items()), text
+
+
+def test_phrase_scanner_over_the_catalogue_matches_brute_force():
+    detector = default_detector()
+    parts = detector.catalogue.lexicon.phrases
+    scanner = PhraseScanner(parts)
+    for text in ["张先生，您先请坐，我给您倒杯热水。这件事跑了五趟，换了谁心里都窝火。",
+                 "这不归我们管，你去找街道吧，我们不清楚。", "我们会在15个工作日内书面答复您。"]:
+        norm = normalise(text).text
+        assert list(scanner.scan(norm).items()) == list(reference(parts, norm).items())
+
+
+def test_spaces_between_chinese_as_the_regex_finds_them():
+    regex = re.compile(r"(?<=[\u3000-\u9fff,。!?]) +(?=[\u3000-\u9fff,。!?])")
+    alphabet = [" ", " ", "a", "中", ",", "。", "!", "?", "\u3000", "\u9fff", "\ua000", "\u2fff",
+                "1", "\n"]
+    random.seed(3)
+    for _ in range(20000):
+        text = "".join(random.choice(alphabet) for _ in range(random.randint(0, 10)))
+        assert _cjk_spaces(text) == [m.span() for m in regex.finditer(text)], text
