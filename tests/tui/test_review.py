@@ -97,3 +97,30 @@ async def test_without_finished_attempts_the_screen_says_so(tmp_path):
         await pilot.press("enter")  # nothing to review: no dialog
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
+
+
+async def test_after_saving_the_reviewed_attempt_stays_in_view(tmp_path):
+    store = checked_in_store(tmp_path)
+    seed_history(store)
+    oldest = store.attempts()[0]
+    app = make_app(store=store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        screen = await wait_for(pilot, ReviewScreen)
+        await settle(pilot)
+        await pilot.press("down")  # the older attempt
+        await settle(pilot)
+        assert screen.detail.record.id == oldest.id
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, ReviewDialog)
+        await type_text(pilot, "#review-score", "30")
+        await type_text(pilot, "#review-reviewer", "李老师")
+        await type_text(pilot, "#review-reason", "按三十分计")
+        await pilot.press("enter")
+        await wait_for(pilot, ReviewScreen)
+        await settle(pilot)
+        assert store.answers(oldest.id)[0].review_score == 30
+        assert screen.detail.record.id == oldest.id
+        assert screen.query_one("#review-attempts", DataTable).cursor_row == 1
+        assert "李老师" in str(screen.query_one("#review-audit").render())

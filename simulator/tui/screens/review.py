@@ -182,8 +182,9 @@ class ReviewScreen(Screen):
 
     @on(DataTable.RowHighlighted, "#review-attempts")
     def _attempt_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.rows and event.cursor_row < len(self.rows):
-            record = self.rows[event.cursor_row].record
+        row = event.data_table.cursor_row  # not the event's: refilling the table sends stale ones
+        if self.rows and 0 <= row < len(self.rows):
+            record = self.rows[row].record
             if self.detail is None or self.detail.record.id != record.id:
                 self.load_detail(record.id)
 
@@ -196,7 +197,7 @@ class ReviewScreen(Screen):
         keep = table.cursor_row
         table.clear()
         for answer, said in zip(detail.answers, detail.said, strict=True):
-            shown = "、".join(self._title(v.criterion) for v in answer.final_verdicts if v.present)
+            shown = self._shown(answer)
             table.add_row(str(answer.index + 1), clip(said), score(answer.score),
                           score(answer.review_score), shown or "无")
         if detail.answers:
@@ -216,14 +217,18 @@ class ReviewScreen(Screen):
         if self.detail is None or not 0 <= index < len(self.detail.answers):
             return
         answer = self.detail.answers[index]
-        shown = "、".join(self._title(v.criterion) for v in answer.final_verdicts if v.present)
+        shown = self._shown(answer)
         self.query_one("#review-step", Static).update(prose(Content.assemble(
             (f"第 {index + 1} 步（{answer.step}）：", "bold $primary"), self.detail.said[index],
             "\n", ("判为出现：", "$text-muted"), shown or "无")))
 
-    def _title(self, criterion: str) -> str:
-        found = self.app.catalogue.criteria.get(criterion)
-        return found.title if found else criterion
+    def _shown(self, answer: AnswerRecord) -> str:
+        """The titles of the criteria judged shown (a step's own criteria included)."""
+        scenario = self.app.library.get(self.detail.record.scenario) if self.detail else None
+        step = scenario.step(answer.step) if scenario else None
+        lookup = {**self.app.catalogue.criteria, **(step.local if step else {})}
+        return "、".join(lookup[v.criterion].title if v.criterion in lookup else v.criterion
+                        for v in answer.final_verdicts if v.present)
 
     @staticmethod
     def _audit(overrides: list[Override]) -> Content:
