@@ -183,6 +183,10 @@ def test_pattern_vocabulary_errors_are_specific():
         compile_matcher({"any": ["茶"], "unless": ["x"]}, lexicon)
     with pytest.raises(PatternError, match="scope"):
         compile_matcher({"any": [{"all": ["茶"], "scope": "page"}]}, lexicon)
+    with pytest.raises(PatternError, match="“\\$”不是词表符号"):
+        compile_matcher({"any": ["找…去$"]}, lexicon)
+    with pytest.raises(PatternError, match="@odd 中的“.\\*”"):
+        compile_matcher({"any": ["@odd"]}, Lexicon({"odd": ["茶", ".*"]}))
 
 
 def test_pattern_vocabulary_features():

@@ -184,6 +184,8 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
 
 
 _SPECIAL = re.compile(r"[()@…#?]")
+# Regex marks a trainer might reach for; the vocabulary has none of them.
+_REGEX_MARKS = re.compile(r"[$^*+\\\[\]{}]")
 # Anything that ``mentioned`` reacts to; an answer with none of it has no mentions.
 _MENTION_TRIGGER = re.compile('["?]|说|讲|告诉|表示|答复|跟您|跟你|要是|如果|假如|倘若|谁|个字|说法|个词|种话')
 #: How far back (characters) a mention's reporting verb or open quote is looked for.
@@ -480,6 +482,10 @@ class Lexicon:
 
     def check(self, source: str) -> None:
         """Raise ``PatternError`` when ``source`` is not a well-formed part."""
+        stray = _REGEX_MARKS.search(str(source))
+        if stray:
+            raise PatternError(f"短语“{source}”中的“{stray.group()}”不是词表符号"
+                               "（词表只有 | @ ( ) ? … #，见 simulator/scoring/patterns.py 开头）")
         for alt in (a.strip() for a in _split_top(str(source))):
             if not alt:
                 raise PatternError(f"短语“{source}”中有空的备选项（多余的“|”）")
@@ -503,6 +509,10 @@ class Lexicon:
                         raise PatternError(f"短语“{alt}”中“@”后应为同义词集合名")
                     if match.group(1) not in self.sets:
                         raise PatternError(f"未定义的同义词集合 @{match.group(1)}")
+                    for word in self.sets[match.group(1)]:
+                        if _REGEX_MARKS.search(word):
+                            raise PatternError(f"同义词集合 @{match.group(1)} 中的“{word}”含有"
+                                               f"“{_REGEX_MARKS.search(word).group()}”，不是词表符号")
                     i += match.end()
                     continue
                 i += 1
