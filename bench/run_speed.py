@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import bytecode_env  # noqa: E402
+
 from simulator.data import builtin_dir  # noqa: E402
 from simulator.engine import Session  # noqa: E402
 from simulator.loader import load_scenario  # noqa: E402
@@ -88,12 +90,7 @@ def main() -> int:
     answers = model_answers(path)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SIMULATOR_CACHE": "off" if args.no_cache else str(Path(tmp) / "cache")}
-        if args.compile_each_run:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"
-            env.pop("PYTHONPYCACHEPREFIX", None)
-        else:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        bytecode_env(env, Path(tmp), args.compile_each_run)
         return measure(args, path, answers, Path(tmp), env)
 
 

@@ -36,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+from common import bytecode_env
+
 TARGET = 1.3
 
 MINIMAL_APP = """
@@ -115,12 +117,7 @@ def main() -> int:
     minimal_times, paint_times, library_times, ratios = [], [], [], []
     unfinished = 0
     with tempfile.TemporaryDirectory() as tmp:
-        if args.compile_each_run:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"
-            env.pop("PYTHONPYCACHEPREFIX", None)
-        else:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        bytecode_env(env, Path(tmp), args.compile_each_run)
         marks = Path(tmp) / "marks"
         script = Path(tmp) / "minimal.py"
         script.write_text(MINIMAL_APP, encoding="utf-8")
