@@ -19,9 +19,9 @@ folder (on Windows and macOS platformdirs' answer; elsewhere the XDG rule it fol
 worked out here because importing platformdirs would cost more than the cache saves).
 
 ``Codec`` turns our own objects into that JSON and back: plain values and containers, and
-instances of the classes it is given, by the same state pickle would use
-(``__getstate__`` / ``__setstate__``, else the instance's attributes), shared objects
-kept shared. Only the listed classes can come back, and nothing in the file is run.
+instances of the classes it is given: a ``NamedTuple`` by its fields, anything else by
+the same state pickle would use (``__getstate__`` / ``__setstate__``, else the
+instance's attributes), shared objects kept shared. Only the listed classes can come back, and nothing in the file is run.
 """
 
 from __future__ import annotations
@@ -212,6 +212,11 @@ class Codec:
             raise ValueError(f"unknown tag {tag}")
         name, state = items
         cls = self.classes[name]
+        if issubclass(cls, tuple):  # a NamedTuple: its fields first, then the tuple
+            memo.append(None)
+            at = len(memo) - 1
+            memo[at] = obj = cls._make(self._decode(state, memo))
+            return obj
         obj = cls.__new__(cls)
         memo.append(obj)
         _set_state(obj, self._decode(state, memo))
@@ -219,7 +224,10 @@ class Codec:
 
 
 def _state(obj: Any) -> Any:
-    """What pickle would keep of ``obj``: its class's ``__getstate__``, else its attributes."""
+    """A NamedTuple's fields; else what pickle would keep of ``obj``: its class's
+    ``__getstate__``, else its attributes."""
+    if isinstance(obj, tuple):
+        return tuple(obj)
     getstate = getattr(type(obj), "__getstate__", None)
     if getstate is not None and getstate is not getattr(object, "__getstate__", None):
         return getstate(obj)

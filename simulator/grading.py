@@ -30,7 +30,7 @@ def _scenario(library: Mapping[str, Scenario], scenario_id: str) -> Scenario:
 def _reviewed_total(scenario: Scenario, record: AttemptRecord, answers: list[AnswerRecord],
                     final: dict[int, float]) -> float:
     """An attempt's score from its answers' final scores (``final`` overrides some)."""
-    results = [dataclasses.replace(a.result(), score=final.get(a.index, a.final_score))
+    results = [a.result()._replace(score=final.get(a.index, a.final_score))
                for a in answers]
     ending = scenario.ending(record.ending) if record.ending else None
     return attempt_score(results, {a.step: a.weight for a in answers}, ending)
@@ -139,8 +139,8 @@ def rescore_exam(store: Store, exam_id: str, pass_mark: float, library: Mapping[
             if step is None:
                 raise StoreError(f"场景 {scenario.id} 已没有步骤 {row.step}，无法重新评分")
             verdicts, score = judge_answer(step, row, detector)
-            result = dataclasses.replace(row.result(), verdicts=verdicts, score=score,
-                                         level=level_for(score))
+            result = row.result()._replace(verdicts=verdicts, score=score,
+                                           level=level_for(score))
             results.append(result)
             pairs.append((step, result))
             if score != row.score or verdicts != row.verdicts:
@@ -155,8 +155,8 @@ def rescore_exam(store: Store, exam_id: str, pass_mark: float, library: Mapping[
         review = None
         if reviewed:
             review = attempt_score(
-                [dataclasses.replace(res, score=row.review_score if row.review_score is not None
-                                     else res.score) for res, row in zip(results, rows, strict=True)],
+                [res._replace(score=row.review_score if row.review_score is not None
+                              else res.score) for res, row in zip(results, rows, strict=True)],
                 weights, ending)
         if (score, sections, review) != (record.score, record.sections, record.review_score):
             items.append(Rescored("attempt", (record.id,), score, level_for(score),

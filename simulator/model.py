@@ -3,12 +3,17 @@
 No I/O and no Textual here. The loader builds these from YAML, the engine plays
 them, the store saves them and the TUI and reports show them. YAML keys map one to
 one onto the field names below (see ``simulator/schema/scenario.schema.json``).
+
+The models are ``NamedTuple``s: immutable, and cheap to define and to build. Every
+``simulator run`` and ``simulator detect`` defines them afresh; as frozen dataclasses
+they cost about 15 ms more per process (``bench/run_speed.py``). A mapping field's
+default is shared, so nothing may change a model's dict in place; ``_replace`` makes
+a changed copy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Kind = Literal["good", "bad"]
 
@@ -27,8 +32,7 @@ def level_for(score: float) -> str:
     return LEVELS[-1][1]
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """One section (§1–§7) of the guidance article, summarised in our own words."""
 
     number: int
@@ -36,8 +40,7 @@ class Section:
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
-class Criterion:
+class Criterion(NamedTuple):
     """One observable behaviour in one answer; ``good`` is asked for, ``bad`` warned against.
 
     ``weight`` is a relative share for a good criterion and a penalty in points for a
@@ -55,8 +58,7 @@ class Criterion:
     detector: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
+class Detection(NamedTuple):
     """What the detector found in one answer: criterion id -> evidence spans.
 
     Spans are (start, end) offsets into the original answer text; ``evidence`` gives
@@ -75,8 +77,7 @@ class Detection:
         return {cid: [self.text[a:b] for a, b in spans] for cid, spans in self.spans.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Meter:
+class Meter(NamedTuple):
     """A gauge of the visitor's state, e.g. mood or trust, clamped to [min, max]."""
 
     id: str
@@ -88,24 +89,21 @@ class Meter:
     higher_is: Literal["better", "worse"] = "better"
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """One numbered action of a choice step and the criteria it shows."""
 
     text: str
     shows: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Branch:
+class Branch(NamedTuple):
     """Go to ``goto`` (a step or an ending id) when ``when`` holds (always if None)."""
 
     goto: str
     when: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(NamedTuple):
     """A rubric regression case: this answer must show ``present`` and not ``absent``."""
 
     answer: str
@@ -113,8 +111,7 @@ class Example:
     absent: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One turn: the visitor speaks, the trainee answers, the rubric scores."""
 
     id: str
@@ -124,11 +121,11 @@ class Step:
     good: tuple[str, ...] = ()
     bad: tuple[str, ...] = ()
     #: Per-step overrides of criterion weights (good: share, bad: penalty points).
-    weights: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = {}
     #: Local criteria for this case (right department, facts to record…).
-    local: dict[str, Criterion] = field(default_factory=dict)
+    local: dict[str, Criterion] = {}
     #: ``{"good": {meter: delta}, "bad": {meter: delta}}``; good scales with the share shown.
-    effects: dict[str, dict[str, int]] = field(default_factory=dict)
+    effects: dict[str, dict[str, int]] = {}
     next: tuple[Branch, ...] = ()
     examples: tuple[Example, ...] = ()
     model_answer: str = ""
@@ -138,8 +135,7 @@ class Step:
     line: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Ending:
+class Ending(NamedTuple):
     """How a visit ends: picked by ``when`` (first match; no ``when`` = default)."""
 
     id: str
@@ -151,8 +147,7 @@ class Ending:
     score_cap: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Scenario:
+class Scenario(NamedTuple):
     """A scripted visit: metadata, variables, meters, steps (first step starts) and endings."""
 
     id: str
@@ -165,7 +160,7 @@ class Scenario:
     minutes: int = 10
     description: str = ""
     briefing: str = ""
-    vars: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = {}
     meters: tuple[Meter, ...] = ()
     #: Display name of the visitor; a template over ``vars``.
     visitor_name: str = "来访者"
@@ -173,8 +168,7 @@ class Scenario:
     #: Where each YAML node was written, for messages: (line, col), 1-based, keyed by its
     #: path in the file, e.g. ``("steps", 2, "next", 0, "goto")``; a mapping value is keyed
     #: at its key. Empty when the scenario was not loaded from YAML.
-    marks: dict[tuple[str | int, ...], tuple[int, int]] = field(
-        default_factory=dict, compare=False, repr=False)
+    marks: dict[tuple[str | int, ...], tuple[int, int]] = {}
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -183,8 +177,7 @@ class Scenario:
         return next((e for e in self.endings if e.id == ending_id), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """A criterion's judgement on one answer, with the evidence that decided it."""
 
     criterion: str
@@ -195,8 +188,7 @@ class Verdict:
     spans: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
+class StepResult(NamedTuple):
     """One answered step: the answer, verdicts, score, meters after effects, where next."""
 
     step: str
@@ -214,8 +206,7 @@ class StepResult:
         return [v.criterion for v in self.verdicts if v.present]
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
+class Attempt(NamedTuple):
     """A finished (or closed) playthrough of one scenario."""
 
     scenario: str

@@ -1,12 +1,20 @@
 """The fast paths give exactly what the general ones give: jinja-free conditions and
 templates against the jinja2 sandbox, the phrase scanner against a brute-force search, the
-spaces-between-Chinese check against its regex."""
+spaces-between-Chinese check against its regex, and skipping OpenCC against converting.
+
+``python tests/test_fast_paths.py`` rewrites ``simulator/scoring/t2s_triggers.txt`` from
+the installed OpenCC's dictionaries (after an OpenCC upgrade, when its test says so)."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -19,9 +27,10 @@ from simulator.engine import (
     sandbox,
 )
 from simulator.loader import load_scenario
-from simulator.scoring import default_detector
+from simulator.scoring import text as text_module
+from simulator.scoring.detector import load_catalogue
 from simulator.scoring.patterns import PhraseScanner
-from simulator.scoring.text import _cjk_spaces, normalise
+from simulator.scoring.text import _cjk_spaces, _converter, normalise
 
 FAST = [
     "mood >= 90", "mood>=90", "mood < 70", "mood == 0", "mood != 5", "mood <= 10",
@@ -129,9 +138,9 @@ def test_phrase_scanner_finds_every_phrase_in_order():
 
 
 def test_phrase_scanner_over_the_catalogue_matches_brute_force():
-    detector = default_detector()
-    parts = detector.catalogue.lexicon.phrases
+    parts = load_catalogue(builtin_dir("rubrics")).lexicon.phrases  # compiled, not cached
     scanner = PhraseScanner(parts)
+    assert len(parts) > 100
     for text in ["张先生，您先请坐，我给您倒杯热水。这件事跑了五趟，换了谁心里都窝火。",
                  "这不归我们管，你去找街道吧，我们不清楚。", "我们会在15个工作日内书面答复您。"]:
         norm = normalise(text).text
@@ -146,3 +155,70 @@ def test_spaces_between_chinese_as_the_regex_finds_them():
     for _ in range(20000):
         text = "".join(random.choice(alphabet) for _ in range(random.randint(0, 10)))
         assert _cjk_spaces(text) == [m.span() for m in regex.finditer(text)], text
+
+
+# --- OpenCC is skipped for text without any of its trigger characters ---------------------
+
+_T2S_DICTS = ("TSPhrases", "TSCharacters", "TSCharactersExt", "CJK_Compatibility_Ideographs")
+
+
+def t2s_triggers_from_opencc() -> str:
+    """The trigger characters, from the installed OpenCC's t2s dictionaries (dumped as
+    text by its own ``opencc_dict``): every character key whose first value differs,
+    and for each changed phrase with none of those, its characters that are keys."""
+    import opencc
+
+    root = Path(opencc.__file__).parent / "clib"
+    entries: dict[str, list[tuple[str, str]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in _T2S_DICTS:
+            out = Path(tmp) / f"{name}.txt"
+            subprocess.run([str(root / "bin" / "opencc_dict"), "-i", str(root / "share" / "opencc" / f"{name}.ocd2"),
+                            "-o", str(out), "-f", "ocd2", "-t", "text"], check=True, capture_output=True)
+            entries[name] = [tuple(line.split("\t")[:2]) for line in out.read_text(encoding="utf-8").splitlines()]
+    char_keys = {k for name in _T2S_DICTS[1:] for k, _ in entries[name]}
+    triggers = {k for name in _T2S_DICTS[1:] for k, v in entries[name] if v.split(" ")[0] != k}
+    for phrase, value in entries["TSPhrases"]:
+        if value.split(" ")[0] != phrase and triggers.isdisjoint(phrase):
+            known = char_keys.intersection(phrase)
+            assert known, f"t2s changes {phrase} with no character it knows"
+            triggers |= known
+    return "".join(sorted(triggers))
+
+
+def test_t2s_triggers_match_the_installed_opencc():
+    expected = t2s_triggers_from_opencc()
+    assert text_module._TRIGGERS_FILE.read_text(encoding="utf-8").strip() == expected, (
+        "OpenCC changed: run python tests/test_fast_paths.py")
+
+
+def test_opencc_leaves_every_other_character_alone():
+    converter, triggers = _converter(), text_module._t2s_triggers()
+    ranges = [range(0x3400, 0x4DC0), range(0x4E00, 0xA000), range(0xF900, 0xFB00)]
+    others = "".join(chr(c) for r in ranges for c in r if chr(c) not in triggers)
+    assert len(others) > 20000
+    assert converter.convert(others) == others
+
+
+class _EveryText:
+    """Stands in for the trigger set: no text is disjoint from it, so OpenCC always runs."""
+
+    def isdisjoint(self, text: str) -> bool:
+        return False
+
+
+def test_normalising_without_opencc_where_it_changes_nothing_gives_the_same(monkeypatch):
+    samples = ["深沈的夜里他說話", "這件事我們會處理", "乾隆年间的房子", "坏了的水管，後來呢？",
+               "有序排队", "ＡＢＣ１２３，請坐", "憑藉這份材料"]
+    for path in sorted((Path(__file__).parent / "data").glob("dev_*.jsonl")):
+        samples += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines()]
+    fast = [normalise(text) for text in samples]
+    skipped = sum(text_module._t2s_triggers().isdisjoint(text) for text in samples)
+    assert skipped > len(samples) * 0.9  # the point of it: most answers need no OpenCC
+    monkeypatch.setattr(text_module, "_t2s_triggers", _EveryText)
+    assert [normalise(text) for text in samples] == fast
+
+
+if __name__ == "__main__":
+    text_module._TRIGGERS_FILE.write_text(t2s_triggers_from_opencc() + "\n", encoding="utf-8")
+    print(f"wrote {text_module._TRIGGERS_FILE}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""An installed wheel carries the built-in rubrics, scenarios, exams, schema and templates."""
+"""An installed wheel carries the built-in rubrics, scenarios, exams, schema, templates and
+the scorer's data file."""
 
 import subprocess
 import sys
@@ -18,4 +19,5 @@ def test_wheel_carries_builtin_data(tmp_path):
         assert shipped and {f"simulator/_data/{folder}/{n}" for n in shipped} <= names, folder
     assert "simulator/schema/scenario.schema.json" in names
     assert "simulator/tui/app.tcss" in names
+    assert "simulator/scoring/t2s_triggers.txt" in names
     assert any(n.startswith("simulator/reports/templates/") for n in names)

@@ -10,16 +10,22 @@ input line.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator import cache, model
 from simulator.data import builtin_dir
 from simulator.model import Criterion, Detection, Section
 from simulator.scoring import patterns
-from simulator.scoring.patterns import ANCHOR, Context, Lexicon, PatternError, compile_matcher
+from simulator.scoring.patterns import (
+    ANCHOR,
+    Context,
+    Lexicon,
+    PatternError,
+    PhraseScanner,
+    compile_matcher,
+)
 from simulator.scoring.text import normalise, split
 
 _CRITERION_KEYS = {"id", "kind", "section", "title", "description", "feedback_shown",
@@ -30,13 +36,14 @@ class RubricError(ValueError):
     """A rubric file that cannot be used; the message names the file and the entry."""
 
 
-@dataclass(slots=True)
-class Catalogue:
-    """The guidance sections, the criteria by id, and the lexicon their detectors use."""
+class Catalogue(NamedTuple):
+    """The guidance sections, the criteria by id, the lexicon their detectors use, and
+    the one-pass scan for every phrase in them."""
 
     sections: dict[int, Section]
     criteria: dict[str, Criterion]
-    lexicon: Lexicon = field(default_factory=Lexicon)
+    lexicon: Lexicon
+    scanner: PhraseScanner
 
     def compile_local(self, cid: str, spec: dict[str, Any], where: str = "") -> Criterion:
         """A step's local criterion, in the same vocabulary (raises ``PatternError``)."""
@@ -121,7 +128,7 @@ def _compile_catalogue(folder: Path) -> Catalogue:
         for other in c.detector.suppressed_by:
             if other not in criteria:
                 raise RubricError(f"{folder / 'criteria.yaml'}: {c.id}: suppressed_by 引用了未知的标准 {other}")
-    return Catalogue(sections, criteria, lexicon)
+    return Catalogue(sections, criteria, lexicon, lexicon.scanner())
 
 
 class Detector:
@@ -129,7 +136,7 @@ class Detector:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.scanner = catalogue.lexicon.scanner()
+        self.scanner = catalogue.scanner
         # A criterion is skipped at once when the phrase scan saw none of the words its
         # rules' first parts (or those parts' anchors) need; a rule, when the scan missed
         # one of the phrase parts (or anchors) it needs.

@@ -34,8 +34,7 @@ import sys
 import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator.scoring.text import Segments
 
@@ -82,37 +81,37 @@ class PatternError(ValueError):
         self.where = where
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One rule match: spans in the normalised text."""
 
     spans: tuple[tuple[int, int], ...]
 
 
-@dataclass(slots=True)
 class Context:
     """Everything a rule needs to know about one normalised answer."""
 
-    text: str
-    segments: Segments
-    scanner: PhraseScanner | None = None
-    _cache: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    _quotes: list[int] | None = None
-    #: span -> negated / mentioned: the same words are weighed by many rules
-    _negated: dict[tuple[int, int], bool] = field(default_factory=dict)
-    _mentioned: dict[tuple[int, int], bool] = field(default_factory=dict)
-    #: The scanner keys the phrase scan found in this answer (parts and anchors).
-    scanned: Any = frozenset()
-    #: False when nothing in the answer can make words a mention (no quote, question,
-    #: reporting verb, hypothetical or named word): ``mentioned`` need not look.
-    may_mention: bool = True
+    __slots__ = ("text", "segments", "scanner", "scanned", "may_mention", "_cache", "_quotes",
+                 "_negated", "_mentioned")
 
-    def __post_init__(self) -> None:
-        if self.scanner is not None:
-            hits = self.scanner.scan(self.text)
+    def __init__(self, text: str, segments: Segments, scanner: PhraseScanner | None = None) -> None:
+        self.text = text
+        self.segments = segments
+        self.scanner = scanner
+        #: part pattern -> its matches; first filled by the one-pass phrase scan
+        self._cache: dict[str, list[tuple[int, int]]] = {}
+        self._quotes: list[int] | None = None
+        #: span -> negated / mentioned: the same words are weighed by many rules
+        self._negated: dict[tuple[int, int], bool] = {}
+        self._mentioned: dict[tuple[int, int], bool] = {}
+        #: The scanner keys the phrase scan found in this answer (parts and anchors).
+        self.scanned: Any = frozenset()
+        if scanner is not None:
+            hits = scanner.scan(text)
             self._cache.update(hits)
             self.scanned = hits.keys()
-        self.may_mention = _MENTION_TRIGGER.search(self.text) is not None
+        #: False when nothing in the answer can make words a mention (no quote, question,
+        #: reporting verb, hypothetical or named word): ``mentioned`` need not look.
+        self.may_mention = _MENTION_TRIGGER.search(text) is not None
 
     def quotes_before(self, pos: int) -> int:
         """How many quotation marks stand before ``pos``."""
@@ -266,6 +265,8 @@ def _plain_stretches(alt: str) -> list[str]:
 _EXPANSION_LIMIT = 4000
 #: Scanner key prefix for the anchor phrases of a part that has a gap or a number.
 ANCHOR = "^"
+#: The separator of the scanner's waiting phrases: never in normalised text (a control character).
+_SEPARATOR = "\x1f"
 
 
 class PhraseScanner:
@@ -277,33 +278,66 @@ class PhraseScanner:
     far cheaper than running each part's regex over the answer in turn. The table is
     filled one first character at a time, when an answer first has that character, so a
     process that scores a handful of answers does not pay for all of it.
+
+    Until then a character's phrases wait as three strings of ``<US>``-separated items:
+    the prefixes of its phrases, the phrases, and for each phrase the number of the
+    tuple of part keys it belongs to. That is the form the cache keeps
+    (``__getstate__``), so a process that loads the scanner decodes a few hundred
+    strings instead of ten thousand phrases, and opening a character is all C-level
+    splitting. A phrase holding the separator (a control character) could never match
+    normalised text and is left out.
     """
 
     def __init__(self, parts: Mapping[str, frozenset[str]]) -> None:
-        self.keys = frozenset(parts)
-        #: first character -> {phrase: keys of the parts that have it}, not yet in ``table``
-        self._pending: dict[str, dict[str, list[str]]] = {}
+        by_phrase: dict[str, list[str]] = {}
         for key, phrases in parts.items():
             for phrase in phrases:
-                if phrase:
-                    self._pending.setdefault(phrase[0], {}).setdefault(phrase, []).append(key)
+                if phrase and _SEPARATOR not in phrase:
+                    by_phrase.setdefault(phrase, []).append(key)
+        numbers: dict[tuple[str, ...], int] = {}
+        by_first: dict[str, list[tuple[str, int]]] = {}
+        for phrase, keys in by_phrase.items():
+            number = numbers.setdefault(tuple(keys), len(numbers))
+            by_first.setdefault(phrase[0], []).append((phrase, number))
+        groups = {}
+        for ch, rows in by_first.items():
+            prefixes = sorted({phrase[:i] for phrase, _ in rows for i in range(1, len(phrase))})
+            groups[ch] = [_SEPARATOR.join(prefixes), _SEPARATOR.join(phrase for phrase, _ in rows),
+                          _SEPARATOR.join(str(number) for _, number in rows)]
+        self._setup(frozenset(parts), list(numbers), groups)
+
+    def _setup(self, keys: frozenset[str], key_sets: list[tuple[str, ...]],
+               groups: dict[str, list[str]]) -> None:
+        self.keys = keys
+        self._key_sets = key_sets
+        #: first character -> its prefixes, phrases and key-tuple numbers (see above)
+        self._groups = groups
+        #: the first characters whose phrases are not yet in ``table``
+        self._pending = set(groups)
         #: every phrase -> its parts' keys, and every proper prefix of one -> ()
         self.table: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> tuple[list[str], list[tuple[str, ...]], dict[str, list[str]]]:
+        return sorted(self.keys), self._key_sets, self._groups
+
+    def __setstate__(self, state: tuple[list[str], list[tuple[str, ...]], dict[str, list[str]]]) -> None:
+        keys, key_sets, groups = state
+        self._setup(frozenset(keys), [tuple(k) for k in key_sets], dict(groups))
+
     def _open(self, ch: str) -> None:
         """Put the phrases starting with ``ch`` into the table (once, thread-safe: the
-        character leaves ``_pending`` only when its phrases are all in)."""
+        character leaves ``_pending`` only when its phrases are all in). Nothing else in
+        the table starts with ``ch``, so the prefixes go in first and the phrases over them."""
         with self._lock:
-            group = self._pending.get(ch)
-            if group is None:
+            if ch not in self._pending:
                 return
-            table = self.table
-            for phrase, keys in group.items():
-                for i in range(1, len(phrase)):
-                    table.setdefault(phrase[:i], ())
-                table[phrase] = tuple(keys)
-            del self._pending[ch]
+            prefixes, phrases, numbers = self._groups[ch]
+            if prefixes:
+                self.table.update(dict.fromkeys(prefixes.split(_SEPARATOR), ()))
+            key_sets = map(self._key_sets.__getitem__, map(int, numbers.split(_SEPARATOR)))
+            self.table.update(zip(phrases.split(_SEPARATOR), key_sets, strict=True))
+            self._pending.discard(ch)
 
     def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
         hits: dict[str, list[tuple[int, int]]] = {}
@@ -370,6 +404,14 @@ class Lexicon:
         self._compiled: dict[str, LazyPattern] = {}
         #: regex source of each part that expands to a finite set of phrases -> the phrases
         self.phrases: dict[str, frozenset[str]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For a cache: the sets and compiled parts. The phrases are what a scanner is
+        made of (``scanner``), and a cached catalogue keeps its scanner instead."""
+        return {"sets": self.sets, "compiled": self._compiled}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.sets, self._compiled, self.phrases = state["sets"], state["compiled"], {}
 
     def regex(self, source: str, depth: int = 0) -> str:
         """Regex source for one part (``A|B|@set|保证…解决|还有什么(要|想)?说``).
@@ -591,8 +633,7 @@ class Lexicon:
         return PhraseScanner(self.phrases)
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One rule of a detector: every part must match in one scope; exclusions drop it."""
 
     parts: tuple[LazyPattern, ...]
@@ -653,8 +694,7 @@ class Rule:
         return not found
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
+class Matcher(NamedTuple):
     """A criterion's compiled detector: any rule hitting makes it present."""
 
     rules: tuple[Rule, ...]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 
 
 def _build_table() -> dict[int, str]:
@@ -96,8 +97,24 @@ def _converter():
     return opencc.OpenCC("t2s")
 
 
-@dataclass(frozen=True, slots=True)
-class Normalised:
+@lru_cache(maxsize=1)
+def _t2s_triggers() -> frozenset[str]:
+    """The characters without which OpenCC's t2s leaves a text as it is.
+
+    Every character t2s changes, and for each phrase t2s changes without changing any
+    of its characters alone (深沈 -> 深沉), one character of it that t2s knows.
+    Text with none of them needs no converter, which spares most answers, and most
+    processes, OpenCC's ~8 ms of loading. ``t2s_triggers.txt`` is derived from
+    OpenCC's own dictionaries (``python tests/test_fast_paths.py`` rewrites it; a
+    test checks it against the installed OpenCC).
+    """
+    return frozenset(_TRIGGERS_FILE.read_text(encoding="utf-8").strip())
+
+
+_TRIGGERS_FILE = Path(__file__).with_name("t2s_triggers.txt")
+
+
+class Normalised(NamedTuple):
     """Normalised text and, when lengths changed, each character's original span."""
 
     text: str
@@ -141,8 +158,10 @@ def normalise(original: str) -> Normalised:
         pieces = [(unicodedata.normalize("NFKC", ch).translate(_TABLE), a, b)
                   for ch, a, b in _pieces(norm)]
         norm = _rebuild(pieces, original)
-    converter = _converter()
-    if converter is not None and not norm.text.isascii():
+    converter = None
+    if not norm.text.isascii() and not _t2s_triggers().isdisjoint(norm.text):
+        converter = _converter()
+    if converter is not None:
         simplified = converter.convert(norm.text)
         if len(simplified) == len(norm.text):
             norm = Normalised(simplified, original, norm.starts, norm.ends)
@@ -200,8 +219,7 @@ _CLAUSE = re.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
 _SENTENCE = re.compile(r"[。!?;\n]|(?<!\d)\.|\.(?!\d)")
 
 
-@dataclass(frozen=True, slots=True)
-class Segments:
+class Segments(NamedTuple):
     """Clause and sentence spans of a normalised text, with lookup by offset."""
 
     clauses: tuple[tuple[int, int], ...]
