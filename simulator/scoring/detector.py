@@ -137,34 +137,44 @@ class Detector:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.scanner = catalogue.scanner
-        # A criterion is skipped at once when the phrase scan saw none of the words its
-        # rules' first parts (or those parts' anchors) need; a rule, when the scan missed
-        # one of the phrase parts (or anchors) it needs.
+        # A rule can only hit when the phrase scan saw every phrase part (or anchor) it
+        # needs. Each rule is filed under one of those scanner keys, so an answer looks
+        # only at the rules filed under the keys its scan saw; a rule that needs nothing
+        # from the scan is looked at every time.
         keys = self.scanner.keys
-        self._gates: dict[str, frozenset[str]] = {}
-        self._needs: dict[str, tuple[frozenset[str], ...]] = {}
+        self._by_key: dict[str, list[tuple[str, int, frozenset[str]]]] = {}
+        self._always: dict[str, list[int]] = {}
         for cid, criterion in catalogue.criteria.items():
-            needs = tuple(frozenset(_scan_key(part.pattern, keys) for part in rule.parts
-                                    if _scan_key(part.pattern, keys))
-                          for rule in criterion.detector.rules)
-            self._needs[cid] = needs
-            firsts = [_scan_key(rule.parts[0].pattern, keys) for rule in criterion.detector.rules]
-            if all(firsts):
-                self._gates[cid] = frozenset(firsts)
+            for i, rule in enumerate(criterion.detector.rules):
+                needs = [key for key in (_scan_key(part.pattern, keys) for part in rule.parts) if key]
+                if needs:
+                    self._by_key.setdefault(needs[0], []).append((cid, i, frozenset(needs)))
+                else:
+                    self._always.setdefault(cid, []).append(i)
 
     def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
         norm = normalise(text)
         ctx = Context(norm.text, split(norm.text), self.scanner)
+        scanned = set(ctx.scanned)
+        todo: dict[str, list[int]] = {cid: list(rules) for cid, rules in self._always.items()}
+        for key in scanned:
+            for cid, i, needs in self._by_key.get(key, ()):
+                if needs <= scanned:
+                    if cid in todo:
+                        todo[cid].append(i)
+                    else:
+                        todo[cid] = [i]
         criteria = self.catalogue.criteria
         if extra:
             criteria = {**criteria, **extra}
         found: dict[str, list[tuple[int, int]]] = {}
-        scanned = ctx.scanned
         for cid, criterion in criteria.items():
-            gate = self._gates.get(cid)
-            if gate is not None and gate.isdisjoint(scanned):
+            if extra and cid in extra:  # a step's own criterion: every rule
+                spans = criterion.detector.find(ctx)
+            elif cid in todo:
+                spans = criterion.detector.find(ctx, todo[cid])
+            else:
                 continue
-            spans = criterion.detector.find(ctx, self._needs.get(cid))
             if spans:
                 found[cid] = spans
         for cid in list(found):

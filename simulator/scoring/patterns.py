@@ -147,7 +147,7 @@ def negated(ctx: Context, start: int, end: int) -> bool:
     prefix = ctx.text[max(c_start, start - _NEGATION_WINDOW):start]
     count = 0
     if prefix:
-        prefix = _LEXICALISED.sub(lambda m: " " * len(m.group()), prefix)
+        prefix = _LEXICALISED.sub(" ", prefix)  # a negator cannot span the space left
         count = len(_NEGATOR.findall(prefix))
     if _POTENTIAL_NEGATION.match(ctx.text, end, c_end):
         count += 1
@@ -340,15 +340,17 @@ class PhraseScanner:
             self._pending.discard(ch)
 
     def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
-        hits: dict[str, list[tuple[int, int]]] = {}
-        table, pending, n = self.table, self._pending, len(text)
-        for start, ch in enumerate(text):
-            if ch in pending:
+        """Every phrase of ``text``: part key -> spans, by start, the shorter first."""
+        if self._pending:
+            for ch in self._pending.intersection(text):
                 self._open(ch)
+        hits: dict[str, list[tuple[int, int]]] = {}
+        get, n = self.table.get, len(text)
+        for start, ch in enumerate(text):
+            keys = get(ch)
             end = start + 1
-            keys = table.get(ch)
             while keys is not None:
-                for key in keys:
+                for key in keys:  # () for a prefix that is no phrase itself
                     if key in hits:
                         hits[key].append((start, end))
                     else:
@@ -356,7 +358,7 @@ class PhraseScanner:
                 if end == n:
                     break
                 end += 1
-                keys = table.get(text[start:end])
+                keys = get(text[start:end])
         return hits
 
 
@@ -702,18 +704,14 @@ class Matcher(NamedTuple):
     suppressed_by: tuple[str, ...] = ()
     exclude_scope: str = "clause"
 
-    def find(self, ctx: Context,
-             needs: tuple[frozenset[str], ...] | None = None) -> list[tuple[int, int]]:
+    def find(self, ctx: Context, rules: Iterable[int] | None = None) -> list[tuple[int, int]]:
         """Spans (normalised) that show the criterion, or [] when it is absent.
 
-        ``needs``: per rule, scanner keys that must all have been scanned for the rule
-        to have a chance (a rule missing one is skipped without a look).
+        ``rules``: the numbers of the rules worth a look (the detector knows which ones
+        the phrase scan left a chance); all of them when None.
         """
         spans: list[tuple[int, int]] = []
-        scanned = ctx.scanned
-        for i, rule in enumerate(self.rules):
-            if needs is not None and not scanned >= needs[i]:
-                continue
+        for rule in self.rules if rules is None else [self.rules[i] for i in rules]:
             for hit in rule.hits(ctx):
                 if self.exclude and any(
                     _excluded(ctx, self.exclude, s[0], self.exclude_scope) for s in hit.spans

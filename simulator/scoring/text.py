@@ -213,10 +213,12 @@ def _numerals(norm: Normalised) -> Normalised:
 
 # Clause boundaries: punctuation, line breaks, and a contrast word (但/但是/不过/可是/
 # 然而/只是), which starts a clause of its own so each side's stance is judged apart.
-_CLAUSE_PUNCT = r"[,，。!?;:\n、…~()\[\]{}<>（）【】《》]|-{2,}|(?<!\d)\.|\.(?!\d)"
-_CONTRAST = r"(?<!不)(?=但是|但|不过(?!问)|可是|然而|只是(?!一)|可话说)"
+# A full stop is a dot not between digits (1.5). Each branch opens with the characters
+# it can start with, so the regex engine rules most positions out at one look.
+_CLAUSE_PUNCT = r"[,，。!?;:\n、…~()\[\]{}<>（）【】《》]|-{2,}|\.(?<!\d\.)|\.(?!\d)"
+_CONTRAST = r"(?=[但不可然只])(?<!不)(?=但是|但|不过(?!问)|可是|然而|只是(?!一)|可话说)"
 _CLAUSE = re.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
-_SENTENCE = re.compile(r"[。!?;\n]|(?<!\d)\.|\.(?!\d)")
+_SENTENCE = re.compile(r"[。!?;\n]|\.(?<!\d\.)|\.(?!\d)")
 
 
 class Segments(NamedTuple):
@@ -238,11 +240,10 @@ def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
     spans = []
     start = 0
     for match in pattern.finditer(text):
-        if match.start() > start:
-            spans.append((start, match.start()))
-        start = max(match.end(), match.start())
-        if match.end() == match.start():  # a contrast word: the clause starts at it
-            start = match.start()
+        a, b = match.span()  # a contrast word matches empty: the clause starts at it
+        if a > start:
+            spans.append((start, a))
+        start = b
     if start < len(text) or not spans:
         spans.append((start, len(text)))
     return tuple(spans)
