@@ -197,13 +197,16 @@ class Detector:
             found = self.detect(record["text"])
         except Exception as exc:  # noqa: BLE001 - the contract: one line out, always
             return json.dumps({"error": f"检测失败：{type(exc).__name__}"}, ensure_ascii=False)
-        out = json.dumps({"present": found.present, "evidence": found.evidence},
-                         ensure_ascii=False)
+        out = _TO_JSON({"present": found.present, "evidence": found.evidence})
         try:
             out.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates in the input: escape them
             out = json.dumps({"present": found.present, "evidence": found.evidence})
         return out
+
+
+#: ``json.dumps(…, ensure_ascii=False)`` without building an encoder for every line.
+_TO_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _scan_key(pattern: str, keys: frozenset[str]) -> str | None:
