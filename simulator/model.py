@@ -8,10 +8,9 @@ The models are ``NamedTuple``s: immutable, and cheap to define and to build. Eve
 ``simulator run`` and ``simulator detect`` defines them afresh; as frozen dataclasses
 they cost about 15 ms more per process (``bench/run_speed.py``). A mapping field's
 default is shared, so nothing may change a model's dict in place; ``_replace`` makes
-a changed copy.
+a changed copy. The annotations are evaluated as written (no postponed annotations):
+``typing.NamedTuple`` would otherwise compile every one of them as a forward reference.
 """
-
-from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 

@@ -38,7 +38,10 @@ from typing import Any, NamedTuple
 
 from simulator.scoring.text import Segments
 
-_GAP = "[^,。!?;:\\n、]{0,8}?"
+# Up to 8 characters of one clause. A class that names Chinese marks ([^,。…、]) makes
+# the regex compiler build a table over all of Unicode (~0.2 ms for every regex that
+# holds it), so those marks are ruled out by a lookahead instead; the matches are the same.
+_GAP = "(?:(?![。、])[^,!?;:\\n]){0,8}?"
 _NEGATION_WINDOW = 12
 
 # Words that contain a negator character but do not negate what follows.
@@ -49,7 +52,7 @@ _LEXICALISED = re.compile(
 _NEGATOR = re.compile("不是不想|不是不愿意|不是不愿|没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
 
 # A negative potential complement shortly after the words: 安排不了, 做不到.
-_POTENTIAL_NEGATION = re.compile("[^,。!?;:]{0,5}?(安排不了|做不到|办不到|去不了|来不了)")
+_POTENTIAL_NEGATION = re.compile("(?:(?!。)[^,!?;:]){0,5}?(安排不了|做不到|办不到|去不了|来不了)")
 # A rhetorical question answered by a denial: 我们把您当刺头？不会的。
 _DENIAL_AFTER_QUESTION = re.compile(
     " ?(不会|没有|怎么会|哪会|哪能|哪有|当然不|绝对不|不是的|不可能|没这|从来没|从没|我不能|我们从来)")
@@ -63,7 +66,7 @@ _HYPOTHETICAL = re.compile("要是|如果|假如|倘若|谁给您|谁给你|谁�
 # Marks of a mention: quoted words, or reported speech by someone other than the clerk.
 _REPORTED = re.compile(
     "(有人|之前|以前|上次|上回|那天|当时|他|她|他们|她们|那位|那个|同事|工作人员|科长|"
-    "部门|那边|人家|别人|有的人)[^,。!?;\\n]{0,12}?(说|讲|告诉|表示|答复|讲过|说过|跟您)"
+    "部门|那边|人家|别人|有的人)(?:(?!。)[^,!?;\\n]){0,12}?(说|讲|告诉|表示|答复|讲过|说过|跟您)"
 )
 _REJECTION = re.compile(
     "不对|不准确|不妥|错了|是错的|有误|欠妥|不恰当|不是这样|不是这么回事|误会|误导|不应该|"
