@@ -3,7 +3,9 @@
 import json
 
 import pytest
+import yaml
 
+from simulator.data import builtin_dir
 from simulator.scoring import default_detector, load_catalogue
 from simulator.scoring.patterns import Lexicon, PatternError, compile_matcher
 
@@ -237,3 +239,12 @@ def test_phrases_mixed_with_gaps_and_numbers_match_the_same_on_the_fast_path():
     }
     for text, expected in cases.items():
         assert hits(text, scanner) == hits(text, None) == expected, text
+
+
+def test_rubric_files_read_the_same_without_libyaml():
+    """PyYAML's own parser is stricter than libyaml's (an unquoted ``?`` in a flow list):
+    an install without libyaml must read the built-in rubrics all the same."""
+    for name in ("guidance.yaml", "criteria.yaml"):
+        text = (builtin_dir("rubrics") / name).read_text(encoding="utf-8")
+        fast = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        assert yaml.load(text, Loader=yaml.SafeLoader) == fast, name

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from simulator.data import builtin_dir
 from simulator.loader import KEYS, MAX_BYTES, Problem, load_scenario, load_scenario_text
 
 HERE = Path(__file__).parent
@@ -356,3 +357,13 @@ def test_problem_prints_as_the_contract_says():
     p = Problem("a.yaml", 3, 5, "warning", "说明")
     assert str(p) == "a.yaml:3:5: warning: 说明"
     assert dataclasses.astuple(p) == ("a.yaml", 3, 5, "warning", "说明")
+
+
+def test_builtin_yaml_reads_the_same_without_libyaml():
+    """PyYAML's own parser is stricter than libyaml's in places: an install without libyaml
+    must read the built-in scenarios and exams all the same."""
+    for folder in ("scenarios", "exams"):
+        for path in sorted(builtin_dir(folder).glob("*.yaml")):
+            text = path.read_text(encoding="utf-8-sig")
+            fast = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            assert yaml.load(text, Loader=yaml.SafeLoader) == fast, path.name
