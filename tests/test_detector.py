@@ -241,6 +241,32 @@ def test_phrases_mixed_with_gaps_and_numbers_match_the_same_on_the_fast_path():
         assert hits(text, scanner) == hits(text, None) == expected, text
 
 
+def test_phrases_are_normalised_as_answers_are():
+    """Answers are matched in normalised form (三天两头 is 3天两头 by then); a phrase a
+    trainer writes the natural way must still match, on the scan and on the regex path."""
+    from simulator.scoring.patterns import Context
+    from simulator.scoring.text import normalise, split
+
+    lexicon = Lexicon({})
+    matcher = compile_matcher({"any": ["三天两头(来|跑)|十五日内(答复|回复)|這件事"]}, lexicon)
+    scanner = lexicon.scanner()
+    for text in ["他三天两头来一趟", "我们十五日内答复您", "這件事我记下了", "这件事我记下了"]:
+        norm = normalise(text).text
+        assert matcher.find(Context(norm, split(norm), scanner)), text
+        assert matcher.find(Context(norm, split(norm))), text
+    assert not matcher.find(Context("三天后再来", split("三天后再来")))
+
+
+def test_a_gap_part_with_words_answers_never_hold_is_refused():
+    """A part with a gap or a number is a regex over normalised answers: words that
+    normalisation would change are refused, with the form to write instead."""
+    with pytest.raises(PatternError, match="“15日”"):
+        compile_matcher({"any": ["十五日…答复"]}, Lexicon({}))
+    with pytest.raises(PatternError, match="“这”"):
+        compile_matcher({"any": ["這…#天"]}, Lexicon({}))
+    compile_matcher({"any": ["15日…答复|#日内…答复"]}, Lexicon({}))  # written normalised: fine
+
+
 def test_rubric_files_read_the_same_without_libyaml():
     """PyYAML's own parser is stricter than libyaml's (an unquoted ``?`` in a flow list):
     an install without libyaml must read the built-in rubrics all the same."""

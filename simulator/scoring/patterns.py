@@ -19,6 +19,12 @@ criteria). The vocabulary, all over normalised text (simplified, lower case, dig
 ``{…, negatable: false}``
     the hit counts even under negation (default: a negated hit does not count).
 
+Answers are matched in normalised form (``simulator.scoring.text``: simplified characters,
+digits for numerals before a unit, one kind of each punctuation mark). A part of phrases
+is normalised the same way, so ``十五日内`` matches an answer's 十五日内 (15日内 by then);
+a part with a gap or a number is a regex over that form, and its words must be written
+so (``15日…答复`` or ``#日…答复``): the compiler refuses them otherwise and says how.
+
 A criterion's ``detect`` block is ``{any: [rule, …], not: [part, …], not_scope: …,
 suppressed_by: [criterion id, …]}``. Meaning, not keywords: a hit does not count when it is negated
 (an odd number of negators before it in its clause, after lexicalised words such as
@@ -36,7 +42,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-from simulator.scoring.text import Segments
+from simulator.scoring.text import Segments, normalise
 
 # Up to 8 characters of one clause. A class that names Chinese marks ([^,。…、]) makes
 # the regex compiler build a table over all of Unicode (~0.2 ms for every regex that
@@ -74,6 +80,18 @@ _REJECTION = re.compile(
     "不能这样|不严谨|站不住|不这么认为|不这么看|不这么想|不认同|我替|向您道歉|给您道歉|抱歉|不认这个|我不认|这回您看着|这次不会|结果没|却没|一直没|并没有|根本没"
 )
 _FALSE_PROMISE = re.compile("骗您|骗你|是骗|哄您|哄你|糊弄您|糊弄你|不负责任|是假话|是空话|忽悠您|忽悠你")
+
+
+def _check_normalised(words: Iterable[str], part: str) -> None:
+    """Raise ``PatternError`` for words of a part with gaps or numbers that answers can
+    never hold as written. Answers are matched in normalised form (十五日 is 15日 by then,
+    這 is 这, a full-width comma a comma); a part without gaps or numbers has its phrases
+    normalised for it, but one with them is a regex and must be written that way."""
+    for word in words:
+        folded = normalise(word).text
+        if folded != word.lower():
+            raise PatternError(f"“{part}”中的“{word}”在答案规范化后写作“{folded}”，"
+                               f"按原样永远匹配不到；请写作“{folded}”（数字也可写 #）")
 
 
 class PatternError(ValueError):
@@ -492,16 +510,29 @@ class Lexicon:
         cached = self._compiled.get(part)
         if cached is None:
             self.check(part)
-            cached = LazyPattern(part, lambda: self.regex(part))
-            self._compiled[part] = cached
             phrases = self.expand(part)
             if phrases is not None:
-                self.phrases[part] = phrases
+                # Answers are matched in normalised form (十五日 is 15日 by then), so a
+                # part's phrases are normalised the same way.
+                folded = frozenset(normalise(phrase).text for phrase in phrases) - {""}
+                cached = LazyPattern(part, lambda: _trie_regex(set(folded)) or "(?!)")
+                self.phrases[part] = folded
             else:
+                _check_normalised(self._literals(part), part)
+                cached = LazyPattern(part, lambda: self.regex(part))
                 anchors = self._anchors(part)
                 if anchors is not None:
                     self.phrases[ANCHOR + part] = anchors
+            self._compiled[part] = cached
         return cached
+
+    def _literals(self, source: str) -> set[str]:
+        """The literal words of a part with gaps or numbers: its plain stretches, opened."""
+        words: set[str] = set()
+        for alt in _split_top(source):
+            for stretch in _plain_stretches(alt.strip()):
+                words |= self.expand(stretch) or set()
+        return words
 
     def alternation(self, parts: list[str]) -> tuple[LazyPattern, ...]:
         """Any of ``parts`` (for exclusions): all plain phrases as one scanned part, and
