@@ -286,8 +286,9 @@ def _plain_stretches(alt: str) -> list[str]:
 _EXPANSION_LIMIT = 4000
 #: Scanner key prefix for the anchor phrases of a part that has a gap or a number.
 ANCHOR = "^"
-#: The separator of the scanner's waiting phrases: never in normalised text (a control character).
-_SEPARATOR = "\x1f"
+#: The separator of the scanner's waiting phrases: never in normalised text (tabs become
+#: spaces there), and short in the cache's JSON.
+_SEPARATOR = "\t"
 
 
 class PhraseScanner:
@@ -300,12 +301,12 @@ class PhraseScanner:
     filled one first character at a time, when an answer first has that character, so a
     process that scores a handful of answers does not pay for all of it.
 
-    Until then a character's phrases wait as three strings of ``<US>``-separated items:
-    the prefixes of its phrases, the phrases, and for each phrase the number of the
-    tuple of part keys it belongs to. That is the form the cache keeps
-    (``__getstate__``), so a process that loads the scanner decodes a few hundred
-    strings instead of ten thousand phrases, and opening a character is all C-level
-    splitting. A phrase holding the separator (a control character) could never match
+    Until then a character's phrases wait as three tab-separated strings: the prefixes
+    of its phrases, the phrases, and for each phrase the number of the tuple of part
+    keys it belongs to. That is the form the cache keeps (``__getstate__``, with each
+    key tuple as numbers into the sorted keys), so a process that loads the scanner
+    decodes a few hundred strings instead of ten thousand phrases, and opening a
+    character is all C-level splitting. A phrase holding a tab could never match
     normalised text and is left out.
     """
 
@@ -339,12 +340,14 @@ class PhraseScanner:
         self.table: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
-    def __getstate__(self) -> tuple[list[str], list[tuple[str, ...]], dict[str, list[str]]]:
-        return sorted(self.keys), self._key_sets, self._groups
+    def __getstate__(self) -> tuple[list[str], list[list[int]], dict[str, list[str]]]:
+        keys = sorted(self.keys)
+        number = {key: i for i, key in enumerate(keys)}
+        return keys, [[number[key] for key in ks] for ks in self._key_sets], self._groups
 
-    def __setstate__(self, state: tuple[list[str], list[tuple[str, ...]], dict[str, list[str]]]) -> None:
+    def __setstate__(self, state: tuple[list[str], list[list[int]], dict[str, list[str]]]) -> None:
         keys, key_sets, groups = state
-        self._setup(frozenset(keys), [tuple(k) for k in key_sets], dict(groups))
+        self._setup(frozenset(keys), [tuple(keys[i] for i in ks) for ks in key_sets], dict(groups))
 
     def _open(self, ch: str) -> None:
         """Put the phrases starting with ``ch`` into the table (once, thread-safe: the
@@ -513,13 +516,17 @@ class Lexicon:
             phrases = self.expand(part)
             if phrases is not None:
                 # Answers are matched in normalised form (十五日 is 15日 by then), so a
-                # part's phrases are normalised the same way.
+                # part's phrases are normalised the same way; where that changed one, the
+                # regex is made from the normalised phrases instead of the part as written.
                 folded = frozenset(normalise(phrase).text for phrase in phrases) - {""}
-                cached = LazyPattern(part, lambda: _trie_regex(set(folded)) or "(?!)")
+                if folded == {phrase.lower() for phrase in phrases}:
+                    cached = LazyPattern(part, lambda: self.regex(part))
+                else:
+                    cached = LazyPattern(part, lambda: _trie_regex(set(folded)) or "(?!)")
                 self.phrases[part] = folded
             else:
-                _check_normalised(self._literals(part), part)
                 cached = LazyPattern(part, lambda: self.regex(part))
+                _check_normalised(self._literals(part), part)
                 anchors = self._anchors(part)
                 if anchors is not None:
                     self.phrases[ANCHOR + part] = anchors
