@@ -21,7 +21,8 @@ worked out here because importing platformdirs would cost more than the cache sa
 ``Codec`` turns our own objects into that JSON and back: plain values and containers, and
 instances of the classes it is given: a ``NamedTuple`` by its fields, anything else by
 the same state pickle would use (``__getstate__`` / ``__setstate__``, else the
-instance's attributes), shared objects kept shared. Only the listed classes can come back, and nothing in the file is run.
+instance's attributes), shared objects kept shared. Only the listed classes can come
+back, and nothing in the file is run.
 """
 
 from __future__ import annotations
