@@ -147,6 +147,27 @@ def test_phrase_scanner_over_the_catalogue_matches_brute_force():
         assert list(scanner.scan(norm).items()) == list(reference(parts, norm).items())
 
 
+def test_the_automaton_finds_what_the_walk_finds():
+    """A long run switches the scan to pyahocorasick; the phrases, spans and their order
+    must stay the same."""
+    parts = {"a": frozenset({"不", "不是", "是", ""}), "b": frozenset({"不是", "x"}),
+             "c": frozenset({"是不是", "不"})}
+    walk, fast = PhraseScanner(parts), PhraseScanner(parts)
+    fast.build_automaton()
+    random.seed(11)
+    for _ in range(2000):
+        text = "".join(random.choice("不是x是 ") for _ in range(random.randint(0, 9)))
+        assert fast.scan(text) == walk.scan(text) == reference(parts, text), text
+    catalogue = load_catalogue(builtin_dir("rubrics"))
+    walk = catalogue.scanner
+    fast = PhraseScanner(catalogue.lexicon.phrases)
+    fast.build_automaton()
+    for path in sorted((Path(__file__).parent / "data").glob("dev_tune1*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            norm = normalise(json.loads(line)["text"]).text
+            assert fast.scan(norm) == walk.scan(norm), norm
+
+
 def test_spaces_between_chinese_as_the_regex_finds_them():
     regex = re.compile(r"(?<=[\u3000-\u9fff,。!?]) +(?=[\u3000-\u9fff,。!?])")
     alphabet = [" ", " ", "a", "中", ",", "。", "!", "?", "\u3000", "\u9fff", "\ua000", "\u2fff",
