@@ -82,6 +82,14 @@ _REJECTION = re.compile(
 _FALSE_PROMISE = re.compile("骗您|骗你|是骗|哄您|哄你|糊弄您|糊弄你|不负责任|是假话|是空话|忽悠您|忽悠你")
 
 
+class PatternError(ValueError):
+    """A detector pattern that does not compile; ``where`` names the offending part."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+
 def _check_normalised(words: Iterable[str], part: str) -> None:
     """Raise ``PatternError`` for words of a part with gaps or numbers that answers can
     never hold as written. Answers are matched in normalised form (十五日 is 15日 by then,
@@ -92,14 +100,6 @@ def _check_normalised(words: Iterable[str], part: str) -> None:
         if folded != word.lower():
             raise PatternError(f"“{part}”中的“{word}”在答案规范化后写作“{folded}”，"
                                f"按原样永远匹配不到；请写作“{folded}”（数字也可写 #）")
-
-
-class PatternError(ValueError):
-    """A detector pattern that does not compile; ``where`` names the offending part."""
-
-    def __init__(self, message: str, where: str = "") -> None:
-        super().__init__(message)
-        self.where = where
 
 
 class Hit(NamedTuple):
