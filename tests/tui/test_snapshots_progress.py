@@ -19,6 +19,7 @@ from progress_helpers import (
     open_exam,
     seed_history,
 )
+from textual.widgets import DataTable
 from tui_helpers import (
     GOOD_ARRIVAL,
     GOOD_REFERRAL,
@@ -28,6 +29,7 @@ from tui_helpers import (
     make_app,
     no_blink,
     settle,
+    settle_until,
 )
 
 from simulator import progress
@@ -128,7 +130,8 @@ class TestExam:
 
 async def review(pilot):
     await pilot.press("f6")
-    await settle(pilot)
+    # The attempts, and the steps of the one under the cursor, come from two workers.
+    await settle_until(pilot, lambda: pilot.app.screen.query_one("#review-steps", DataTable).row_count > 0)
 
 
 async def review_last_step(pilot):

@@ -7,6 +7,7 @@ such as ， and 。, so Chinese answers are inserted into the focused Input dire
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +42,18 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def settle_until(pilot: Pilot, ready: Callable[[], bool], tries: int = 200) -> None:
+    """``settle``, then keep pausing until ``ready()`` (a screen whose thread workers fill
+    it can need more than ``settle`` on a busy machine)."""
+    await settle(pilot)
+    for _ in range(tries):
+        if ready():
+            break
+        await pilot.pause(0.02)
+    assert ready(), "the screen never got ready"
+    await settle(pilot)
 
 
 async def type_text(pilot: Pilot, selector: str, text: str) -> Input:
