@@ -66,7 +66,7 @@ async def press_enter(pilot):
 
 async def history(pilot):
     await pilot.press("f4")
-    await settle(pilot)
+    await settle_until(pilot, lambda: pilot.app.screen.query_one("#attempts", DataTable).row_count > 0)
 
 
 async def exam(pilot):
