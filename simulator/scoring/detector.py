@@ -155,7 +155,7 @@ class Detector:
     def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
         norm = normalise(text)
         ctx = Context(norm.text, split(norm.text), self.scanner)
-        scanned = set(ctx.scanned)
+        scanned = ctx.scanned
         todo: dict[str, list[int]] = {cid: list(rules) for cid, rules in self._always.items()}
         for key in scanned:
             for cid, i, needs in self._by_key.get(key, ()):

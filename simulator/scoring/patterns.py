@@ -125,11 +125,11 @@ class Context:
         self._negated: dict[tuple[int, int], bool] = {}
         self._mentioned: dict[tuple[int, int], bool] = {}
         #: The scanner keys the phrase scan found in this answer (parts and anchors).
-        self.scanned: Any = frozenset()
+        self.scanned: frozenset[str] = frozenset()
         if scanner is not None:
             hits = scanner.scan(text)
             self._cache.update(hits)
-            self.scanned = hits.keys()
+            self.scanned = frozenset(hits)
         #: False when nothing in the answer can make words a mention (no quote, question,
         #: reporting verb, hypothetical or named word): ``mentioned`` need not look.
         self.may_mention = _MENTION_TRIGGER.search(text) is not None

@@ -14,12 +14,18 @@ from simulator.tui.dialogs.review import ReviewDialog
 from simulator.tui.screens.review import ReviewScreen
 
 
-async def open_third_step(pilot) -> ReviewDialog:
-    """F6, Enter on the newest attempt, down to its third step, Enter."""
+async def open_review(pilot) -> ReviewScreen:
+    """F6, once the app is up; the screen once its workers have filled it."""
     await settle(pilot)
     await pilot.press("f6")
     screen = await wait_for(pilot, ReviewScreen)
     await settle(pilot)
+    return screen
+
+
+async def open_third_step(pilot) -> ReviewDialog:
+    """F6, Enter on the newest attempt, down to its third step, Enter."""
+    screen = await open_review(pilot)
     assert screen.query_one("#review-attempts", DataTable).row_count == 2
     await pilot.press("enter")
     assert screen.focused is screen.query_one("#review-steps")
@@ -89,10 +95,7 @@ async def test_without_finished_attempts_the_screen_says_so(tmp_path):
     store = checked_in_store(tmp_path)
     app = make_app(store=store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("f6")
-        screen = await wait_for(pilot, ReviewScreen)
-        await settle(pilot)
+        screen = await open_review(pilot)
         assert "还没有" in str(screen.query_one("#review-audit").render())
         await pilot.press("enter")  # nothing to review: no dialog
         await settle(pilot)
@@ -105,10 +108,7 @@ async def test_after_saving_the_reviewed_attempt_stays_in_view(tmp_path):
     oldest = store.attempts()[0]
     app = make_app(store=store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("f6")
-        screen = await wait_for(pilot, ReviewScreen)
-        await settle(pilot)
+        screen = await open_review(pilot)
         await pilot.press("down")  # the older attempt
         await settle(pilot)
         assert screen.detail.record.id == oldest.id
