@@ -1,13 +1,15 @@
 """A persisted cache of data derived from source files, in the per-user cache folder.
 
 ``key(*paths)`` checksums the files' bytes with the package and Python versions;
-``load(name, key)`` gives back what ``store(name, key, data)`` kept under that key, or
-None; ``fetch`` and ``keep`` do the same for objects through a ``Codec`` and ``cached``
-puts them around a function that builds one. One file per
-name, JSON only (a cache must never be able to run code, so no pickle), written
-atomically; the file carries its key and a checksum of its payload, so a stale, damaged
-or foreign file reads as a miss and the caller rebuilds and stores again. Nothing here
-raises: a folder that cannot be read or written just means no cache.
+``load(name, key)`` gives back what ``store(name, key, data, blobs)`` kept under that key,
+or None; ``fetch`` and ``keep`` do the same for objects through a ``Codec`` and ``cached``
+puts them around a function that builds one. One file per name: a header line (the key,
+a checksum of the rest, the length of each part), then the data as JSON, then the blobs,
+raw bytes that a reader slices out without decoding them (the phrase table a process
+opens a few characters of). No pickle: a cache must never be able to run code. Written
+atomically; a stale, damaged or foreign file reads as a miss and the caller rebuilds and
+stores again. Nothing here raises: a folder that cannot be read or written just means
+no cache.
 
 The checksums are CRC-32 with the lengths: enough to tell an edited or damaged file from
 the one the cache was built from, and free to import, where hashlib's OpenSSL start-up
@@ -21,12 +23,13 @@ worked out here because importing platformdirs would cost more than the cache sa
 ``Codec`` turns our own objects into that JSON and back: plain values and containers, and
 instances of the classes it is given: a ``NamedTuple`` by its fields, anything else by
 the same state pickle would use (``__getstate__`` / ``__setstate__``, else the
-instance's attributes), shared objects kept shared. Only the listed classes can come
-back, and nothing in the file is run.
+instance's attributes), shared objects kept shared; ``bytes`` go to the blobs. Only the
+listed classes can come back, and nothing in the file is run.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -41,7 +44,7 @@ import simulator
 APP_NAME = "xinfang-simulator"
 ENV_CACHE = "SIMULATOR_CACHE"
 #: Bump when the file layout below changes.
-FORMAT = 1
+FORMAT = 2
 
 T = TypeVar("T")
 
@@ -79,25 +82,31 @@ def _checksum(data: bytes) -> str:
     return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
-def load(name: str, key: str | None) -> Any:
-    """The data stored under ``name`` with this ``key``, or None (no file, stale, damaged)."""
+def load(name: str, key: str | None) -> tuple[Any, list[bytes]] | None:
+    """The data and blobs stored under ``name`` with this ``key``, or None (no file,
+    stale, damaged)."""
     where = folder()
     if key is None or where is None:
         return None
     try:
         raw = (where / f"{name}.json").read_bytes()
-        head, _, payload = raw.partition(b"\n")
+        head, _, body = raw.partition(b"\n")
         header = json.loads(head)
-        if header.get("key") != key or header.get("payload") != _checksum(payload):
+        if header.get("key") != key or header.get("body") != _checksum(body):
             return None
-        return json.loads(payload)
-    except (OSError, ValueError, AttributeError, RecursionError):
+        ends = list(itertools.accumulate(header["parts"]))
+        if not ends or ends[-1] != len(body):
+            return None
+        parts = [body[start:end] for start, end in itertools.pairwise([0, *ends])]
+        return json.loads(parts[0]), parts[1:]
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, RecursionError):
         return None
 
 
-def store(name: str, key: str | None, data: Any) -> None:
+def store(name: str, key: str | None, data: Any, blobs: list[bytes] | tuple[()] = ()) -> None:
     """Keep ``data`` (JSON: dicts with string keys, lists, strings, numbers, booleans,
-    None) under ``name`` and ``key``; data that would not read back equal is not kept."""
+    None) and ``blobs`` (raw bytes, kept after it as they are) under ``name`` and
+    ``key``; data that would not read back equal is not kept."""
     where = folder()
     if key is None or where is None:
         return
@@ -105,14 +114,15 @@ def store(name: str, key: str | None, data: Any) -> None:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         if json.loads(text) != data:
             return
-        payload = text.encode("utf-8")
+        parts = [text.encode("utf-8"), *blobs]
     except (TypeError, ValueError, RecursionError):
         return
-    header = json.dumps({"key": key, "payload": _checksum(payload)}).encode()
+    body = b"".join(parts)
+    header = json.dumps({"key": key, "body": _checksum(body), "parts": [len(p) for p in parts]})
     temp = where / f".{name}.{os.getpid()}.tmp"
     try:
         where.mkdir(parents=True, exist_ok=True)
-        temp.write_bytes(header + b"\n" + payload)
+        temp.write_bytes(header.encode() + b"\n" + body)
         os.replace(temp, where / f"{name}.json")
     except OSError:
         temp.unlink(missing_ok=True)
@@ -129,11 +139,11 @@ def cached(name: str, key: str | None, codec: Codec, kind: type[T], build: Calla
 
 def fetch(name: str, key: str | None, codec: Codec, kind: type[T]) -> T | None:
     """The ``kind`` kept under ``name`` for this key, or None."""
-    data = load(name, key)
-    if data is None:
+    stored = load(name, key)
+    if stored is None:
         return None
     try:
-        value = codec.decode(data)
+        value = codec.decode(*stored)
     except Exception:  # noqa: BLE001 - a file it cannot read is rebuilt
         return None
     return value if type(value) is kind else None
@@ -141,11 +151,12 @@ def fetch(name: str, key: str | None, codec: Codec, kind: type[T]) -> T | None:
 
 def keep(name: str, key: str | None, codec: Codec, value: Any) -> None:
     """Store ``value`` through ``codec``; nothing when the codec cannot keep all of it."""
+    blobs: list[bytes] = []
     try:
-        data = codec.encode(value)
+        data = codec.encode(value, blobs)
     except TypeError:
         return
-    store(name, key, data)
+    store(name, key, data, blobs)
 
 
 def classes_of(*modules: Any) -> list[type]:
@@ -170,45 +181,53 @@ class Codec:
         if len(self.classes) != len(classes):
             raise ValueError("two classes of the same name")
 
-    def encode(self, value: Any) -> Any:
-        return self._encode(value, {})
+    def encode(self, value: Any, blobs: list[bytes] | None = None) -> Any:
+        """JSON data for ``value``; ``bytes`` in it go to the end of ``blobs`` (none
+        given: ``TypeError``) and the data holds their place."""
+        return self._encode(value, {}, blobs)
 
-    def _encode(self, value: Any, memo: dict[int, tuple[int, Any]]) -> Any:
+    def _encode(self, value: Any, memo: dict[int, tuple[int, Any]], blobs: list[bytes] | None) -> Any:
         kind = type(value)
         if kind in _SCALARS:
             return value
+        if kind is bytes and blobs is not None:
+            blobs.append(value)
+            return {"b": len(blobs) - 1}
         if kind is list or kind is tuple or kind is frozenset or kind is set:
             plain = all(type(item) in _SCALARS for item in value)
             if kind is list and plain:
                 return list(value)
             if plain:
                 return {_TAGS[kind].upper(): list(value)}
-            return {_TAGS[kind]: [self._encode(item, memo) for item in value]}
+            return {_TAGS[kind]: [self._encode(item, memo, blobs) for item in value]}
         if kind is dict:
-            return {"d": [[self._encode(k, memo), self._encode(v, memo)] for k, v in value.items()]}
+            return {"d": [[self._encode(k, memo, blobs), self._encode(v, memo, blobs)] for k, v in value.items()]}
         if self.classes.get(kind.__qualname__) is not kind:
             raise TypeError(f"cannot cache a {kind.__qualname__}")
         if id(value) in memo:
             return {"r": memo[id(value)][0]}
         memo[id(value)] = (len(memo), value)  # kept alive, so its id is not reused meanwhile
-        return {"o": [kind.__qualname__, self._encode(_state(value), memo)]}
+        return {"o": [kind.__qualname__, self._encode(_state(value), memo, blobs)]}
 
-    def decode(self, data: Any) -> Any:
-        """Raises ``ValueError`` (or ``KeyError``/``TypeError``) on data it did not write."""
-        return self._decode(data, [])
+    def decode(self, data: Any, blobs: list[bytes] | tuple[()] = ()) -> Any:
+        """Raises ``ValueError`` (or ``KeyError``/``TypeError``/``IndexError``) on data
+        it did not write."""
+        return self._decode(data, [], blobs)
 
-    def _decode(self, data: Any, memo: list[Any]) -> Any:
+    def _decode(self, data: Any, memo: list[Any], blobs: list[bytes] | tuple[()]) -> Any:
         if type(data) is not dict:
             return data
         ((tag, items),) = data.items()
         if tag in _PLAIN:
             return _PLAIN[tag](items)
         if tag in _NESTED:
-            return _NESTED[tag](self._decode(item, memo) for item in items)
+            return _NESTED[tag](self._decode(item, memo, blobs) for item in items)
         if tag == "d":
-            return {self._decode(k, memo): self._decode(v, memo) for k, v in items}
+            return {self._decode(k, memo, blobs): self._decode(v, memo, blobs) for k, v in items}
         if tag == "r":
             return memo[items]
+        if tag == "b":
+            return blobs[items]
         if tag != "o":
             raise ValueError(f"unknown tag {tag}")
         name, state = items
@@ -216,11 +235,11 @@ class Codec:
         if issubclass(cls, tuple):  # a NamedTuple: its fields first, then the tuple
             memo.append(None)
             at = len(memo) - 1
-            memo[at] = obj = cls._make(self._decode(state, memo))
+            memo[at] = obj = cls._make(self._decode(state, memo, blobs))
             return obj
         obj = cls.__new__(cls)
         memo.append(obj)
-        _set_state(obj, self._decode(state, memo))
+        _set_state(obj, self._decode(state, memo, blobs))
         return obj
 
 

@@ -242,8 +242,8 @@ def load_playable(path: Path) -> tuple[Scenario | None, list[Any]]:
 
 #: The code that turns a scenario file into the model (local criteria compiled against
 #: the catalogue's lexicon): a change to it is a new key.
-_LOADING_CODE = (*(Path(m.__file__) for m in (model, cache, patterns, detector)),
-                 Path(__file__).with_name("loader.py"), Path(__file__).with_name("data.py"))
+_LOADING_CODE = (*detector.CODE, Path(__file__).with_name("loader.py"),
+                 Path(__file__).with_name("data.py"))
 _SCENARIO_CODEC = cache.Codec(*cache.classes_of(model, patterns))
 
 

@@ -3,7 +3,8 @@ templates against the jinja2 sandbox, the phrase scanner against a brute-force s
 spaces-between-Chinese check against its regex, and skipping OpenCC against converting.
 
 ``python tests/test_fast_paths.py`` rewrites ``simulator/scoring/t2s_triggers.txt`` from
-the installed OpenCC's dictionaries (after an OpenCC upgrade, when its test says so)."""
+the installed OpenCC's dictionaries (after an OpenCC upgrade, when its test says so).
+Regexes loaded from their kept compiled programs are the ones ``re.compile`` makes."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from simulator.engine import (
 from simulator.loader import load_scenario
 from simulator.scoring import text as text_module
 from simulator.scoring.detector import load_catalogue
-from simulator.scoring.patterns import PhraseScanner
+from simulator.scoring.patterns import PhraseScanner, compiled_program, from_program
 from simulator.scoring.text import _cjk_spaces, _converter, normalise
 
 FAST = [
@@ -168,6 +169,18 @@ def test_the_automaton_finds_what_the_walk_finds():
             assert fast.scan(norm) == walk.scan(norm), norm
 
 
+def test_regexes_from_kept_programs_are_the_compiled_ones():
+    parts = load_catalogue().lexicon._compiled.values()
+    gapped = [part for part in parts if not part.scanned]
+    assert len(gapped) > 50
+    for part in gapped:
+        source = part._build()
+        # Pattern equality compares the flags, the source and the compiled code itself.
+        assert from_program(source, compiled_program(source)) == re.compile(source), part.pattern
+    assert from_program("a…b", b"\x01\x00\x00\x00junk") is None  # refused, not run
+    assert compiled_program("(a)b") is None  # a group: our parts have none, keep no program
+
+
 def test_spaces_between_chinese_as_the_regex_finds_them():
     regex = re.compile(r"(?<=[\u3000-\u9fff,。!?]) +(?=[\u3000-\u9fff,。!?])")
     alphabet = [" ", " ", "a", "中", ",", "。", "!", "?", "\u3000", "\u9fff", "\ua000", "\u2fff",
@@ -209,7 +222,7 @@ def t2s_triggers_from_opencc() -> str:
 
 def test_t2s_triggers_match_the_installed_opencc():
     expected = t2s_triggers_from_opencc()
-    assert text_module._TRIGGERS_FILE.read_text(encoding="utf-8").strip() == expected, (
+    assert text_module.TRIGGERS_FILE.read_text(encoding="utf-8").strip() == expected, (
         "OpenCC changed: run python tests/test_fast_paths.py")
 
 
@@ -241,5 +254,5 @@ def test_normalising_without_opencc_where_it_changes_nothing_gives_the_same(monk
 
 
 if __name__ == "__main__":
-    text_module._TRIGGERS_FILE.write_text(t2s_triggers_from_opencc() + "\n", encoding="utf-8")
-    print(f"wrote {text_module._TRIGGERS_FILE}", file=sys.stderr)
+    text_module.TRIGGERS_FILE.write_text(t2s_triggers_from_opencc() + "\n", encoding="utf-8")
+    print(f"wrote {text_module.TRIGGERS_FILE}", file=sys.stderr)

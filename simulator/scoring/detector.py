@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from simulator import cache, model
 from simulator.data import builtin_dir
 from simulator.model import Criterion, Detection, Section
-from simulator.scoring import patterns
+from simulator.scoring import patterns, text
 from simulator.scoring.patterns import (
     ANCHOR,
     Context,
@@ -98,12 +98,14 @@ def load_catalogue(folder: Path | None = None) -> Catalogue:
     if folder is not None:
         return _compile_catalogue(folder)
     folder = builtin_dir("rubrics")
-    key = cache.key(folder / "guidance.yaml", folder / "criteria.yaml", *_CODE)
+    key = cache.key(folder / "guidance.yaml", folder / "criteria.yaml", *CODE)
     return cache.cached("catalogue", key, _CODEC, Catalogue, lambda: _compile_catalogue(folder))
 
 
 #: The code that turns the rubric files into a catalogue: a change to it is a new key.
-_CODE = tuple(Path(m.__file__) for m in (model, patterns, cache)) + (Path(__file__),)
+#: Normalisation is part of it: rule phrases are normalised as answers are when compiled.
+CODE = (*(Path(m.__file__) for m in (model, patterns, text, cache)), text.TRIGGERS_FILE,
+        Path(__file__))
 _CODEC = cache.Codec(*cache.classes_of(model, patterns), Catalogue)
 
 

@@ -303,13 +303,14 @@ class PhraseScanner:
     filled one first character at a time, when an answer first has that character, so a
     process that scores a handful of answers does not pay for all of it.
 
-    Until then a character's phrases wait as three tab-separated strings: the prefixes
-    of its phrases, the phrases, and for each phrase the number of the tuple of part
-    keys it belongs to. That is the form the cache keeps (``__getstate__``, with each
-    key tuple as numbers into the sorted keys), so a process that loads the scanner
-    decodes a few hundred strings instead of ten thousand phrases, and opening a
-    character is all C-level splitting. A phrase holding a tab could never match
-    normalised text and is left out.
+    Until then a character's phrases wait, in one UTF-8 blob for all characters, as
+    three tab-separated strings: the prefixes of its phrases, the phrases, and for each
+    phrase the number of the tuple of part keys it belongs to. That is the form the
+    cache keeps (``__getstate__``, the blob as raw bytes after the JSON, each key tuple
+    as numbers into the sorted keys), so a process that loads the scanner decodes
+    nothing of the ~600 KB until an answer holds a character, and opening one is all
+    C-level decoding and splitting. A phrase holding a tab could never match normalised
+    text and is left out.
 
     A long run (``simulator detect`` over a file) switches, after ``_AUTOMATON_AFTER``
     answers, to an Aho-Corasick automaton in C (pyahocorasick), which finds the same
@@ -328,21 +329,25 @@ class PhraseScanner:
         for phrase, keys in by_phrase.items():
             number = numbers.setdefault(tuple(keys), len(numbers))
             by_first.setdefault(phrase[0], []).append((phrase, number))
-        groups = {}
+        chars, bounds, blob = [], [0], bytearray()
         for ch, rows in by_first.items():
             prefixes = sorted({phrase[:i] for phrase, _ in rows for i in range(1, len(phrase))})
-            groups[ch] = [_SEPARATOR.join(prefixes), _SEPARATOR.join(phrase for phrase, _ in rows),
-                          _SEPARATOR.join(str(number) for _, number in rows)]
-        self._setup(frozenset(parts), list(numbers), groups)
+            chars.append(ch)
+            for field in (_SEPARATOR.join(prefixes), _SEPARATOR.join(phrase for phrase, _ in rows),
+                          _SEPARATOR.join(str(number) for _, number in rows)):
+                blob += field.encode()
+                bounds.append(len(blob))
+        self._setup(frozenset(parts), list(numbers), "".join(chars), bounds, bytes(blob))
 
-    def _setup(self, keys: frozenset[str], key_sets: list[tuple[str, ...]],
-               groups: dict[str, list[str]]) -> None:
+    def _setup(self, keys: frozenset[str], key_sets: list[tuple[str, ...]], chars: str,
+               bounds: list[int], blob: bytes) -> None:
         self.keys = keys
         self._key_sets = key_sets
-        #: first character -> its prefixes, phrases and key-tuple numbers (see above)
-        self._groups = groups
+        #: the first characters, and where their three fields start and end in ``_blob``:
+        #: the n-th character's are ``_blob[bounds[3n]:bounds[3n + 1]]`` and the next two
+        self._chars, self._bounds, self._blob = chars, bounds, blob
         #: the first characters whose phrases are not yet in ``table``
-        self._pending = set(groups)
+        self._pending = set(chars)
         #: every phrase -> its parts' keys, and every proper prefix of one -> ()
         self.table: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
@@ -350,14 +355,23 @@ class PhraseScanner:
         #: phrase -> (its length, its parts' keys), once built
         self._automaton: Any = None
 
-    def __getstate__(self) -> tuple[list[str], list[list[int]], dict[str, list[str]]]:
+    def __getstate__(self) -> tuple[list[str], list[list[int]], str, list[int], bytes]:
         keys = sorted(self.keys)
         number = {key: i for i, key in enumerate(keys)}
-        return keys, [[number[key] for key in ks] for ks in self._key_sets], self._groups
+        key_sets = [[number[key] for key in ks] for ks in self._key_sets]
+        return keys, key_sets, self._chars, self._bounds, self._blob
 
-    def __setstate__(self, state: tuple[list[str], list[list[int]], dict[str, list[str]]]) -> None:
-        keys, key_sets, groups = state
-        self._setup(frozenset(keys), [tuple(keys[i] for i in ks) for ks in key_sets], dict(groups))
+    def __setstate__(self, state: tuple[list[str], list[list[int]], str, list[int], bytes]) -> None:
+        keys, key_sets, chars, bounds, blob = state
+        if len(bounds) != 3 * len(chars) + 1 or type(blob) is not bytes:
+            raise ValueError("a phrase table that does not add up")
+        self._setup(frozenset(keys), [tuple(keys[i] for i in ks) for ks in key_sets], chars,
+                    bounds, blob)
+
+    def _fields(self, n: int) -> list[str]:
+        """The n-th first character's prefixes, phrases and key-tuple numbers."""
+        a, b, c, d = self._bounds[3 * n:3 * n + 4]
+        return [self._blob[a:b].decode(), self._blob[b:c].decode(), self._blob[c:d].decode()]
 
     def _open(self, ch: str) -> None:
         """Put the phrases starting with ``ch`` into the table (once, thread-safe: the
@@ -366,7 +380,7 @@ class PhraseScanner:
         with self._lock:
             if ch not in self._pending:
                 return
-            prefixes, phrases, numbers = self._groups[ch]
+            prefixes, phrases, numbers = self._fields(self._chars.index(ch))
             if prefixes:
                 self.table.update(dict.fromkeys(prefixes.split(_SEPARATOR), ()))
             key_sets = map(self._key_sets.__getitem__, map(int, numbers.split(_SEPARATOR)))
@@ -378,7 +392,8 @@ class PhraseScanner:
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
-        for _, phrases, numbers in self._groups.values():
+        for n in range(len(self._chars)):
+            _, phrases, numbers = self._fields(n)
             for phrase, number in zip(phrases.split(_SEPARATOR), numbers.split(_SEPARATOR),
                                       strict=True):
                 automaton.add_word(phrase, (len(phrase), self._key_sets[int(number)]))
@@ -434,20 +449,31 @@ class LazyPattern:
 
     Most parts are answered by the phrase scan and never need their regex, so building
     them all up front would only slow start-up. ``pattern`` is the part as written (the
-    key for caches and the scanner).
+    key for caches and the scanner). A part the scan does not answer (one with a gap or a
+    number, once its anchors are seen; a step's local phrases) needs its regex, and
+    compiling one costs ~0.3 ms (a ``simulator run`` meets about twenty): a cache keeps
+    such a part's compiled program with its source (``compiled_program``), and a process
+    that loads it skips the compiling.
     """
 
-    __slots__ = ("pattern", "_build", "_compiled")
+    __slots__ = ("pattern", "scanned", "_build", "_program", "_compiled")
 
-    def __init__(self, pattern: str, build: Callable[[], str]) -> None:
+    def __init__(self, pattern: str, build: Callable[[], str], scanned: bool = False,
+                 program: bytes | None = None) -> None:
         self.pattern = pattern
+        #: the catalogue's phrase scan answers this part (set by ``Lexicon.scanner``), so
+        #: its regex is never run and a cache keeps no program for it
+        self.scanned = scanned
         self._build = build
+        self._program = program
         self._compiled: re.Pattern[str] | None = None
 
     @property
     def regex(self) -> re.Pattern[str]:
         if self._compiled is None:
-            self._compiled = re.compile(self._build())
+            source = self._build()
+            compiled = from_program(source, self._program) if self._program else None
+            self._compiled = compiled or re.compile(source)
         return self._compiled
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
@@ -456,13 +482,52 @@ class LazyPattern:
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.regex.search(text, pos, endpos)
 
-    def __getstate__(self) -> tuple[str, str]:
-        """For a cache (``simulator.cache``): the part and its regex source, built now."""
-        return self.pattern, self._build()
+    def __getstate__(self) -> tuple[str, str, bool, bytes | None]:
+        """For a cache (``simulator.cache``): the part and its regex source, built now,
+        and unless the phrase scan answers it, its compiled program."""
+        source = self._build()
+        program = None if self.scanned else (self._program or compiled_program(source))
+        return self.pattern, source, self.scanned, program
 
-    def __setstate__(self, state: tuple[str, str]) -> None:
-        pattern, source = state
-        self.__init__(pattern, lambda: source)
+    def __setstate__(self, state: tuple[str, str, bool, bytes | None]) -> None:
+        pattern, source, scanned, program = state
+        self.__init__(pattern, lambda: source, scanned, program)
+
+
+# A compiled program: what ``re.compile`` hands to the C matcher after parsing and code
+# generation in Python (``re._parser``, ``re._compiler``), which is nearly all of its
+# time. Kept as bytes (one 32-bit word per code unit) in the cache, whose key names the
+# exact Python version, so a program is only ever read back by the interpreter that made
+# it; the C side (``_sre.compile``) checks a program before it runs one, and anything
+# amiss (another Python's internals, a damaged file) falls back to ``re.compile``.
+_PROGRAM_HEAD = "I"
+
+
+def compiled_program(source: str) -> bytes | None:
+    """``source``'s compiled program as bytes, or None where this Python has no such form."""
+    try:
+        import array
+        from re import _compiler, _parser
+
+        parsed = _parser.parse(source, 0)
+        if parsed.state.groups != 1 or parsed.state.flags != re.UNICODE:
+            return None  # only what our parts compile to: no groups, default flags
+        return array.array(_PROGRAM_HEAD, _compiler._code(parsed, 0)).tobytes()
+    except Exception:  # noqa: BLE001 - no program: the pattern compiles as usual
+        return None
+
+
+def from_program(source: str, program: bytes) -> re.Pattern[str] | None:
+    """The pattern ``compiled_program(source)`` describes, or None when it will not load."""
+    try:
+        import _sre
+        import array
+
+        code = array.array(_PROGRAM_HEAD)
+        code.frombytes(program)
+        return _sre.compile(source, re.UNICODE, code.tolist(), 0, {}, (None,))
+    except Exception:  # noqa: BLE001 - the caller compiles the source instead
+        return None
 
 
 class Lexicon:
@@ -507,7 +572,7 @@ class Lexicon:
                 others.add(self._sequence(alt, depth))
             else:
                 literals.add(alt.lower())
-        branches = sorted(others, key=len, reverse=True)
+        branches = sorted(others, key=lambda branch: (-len(branch), branch))  # a total order
         if literals:
             branches.append(_trie_regex(literals))
         return "|".join(branches)
@@ -715,7 +780,11 @@ class Lexicon:
         return words
 
     def scanner(self) -> PhraseScanner:
-        """One pass over an answer that finds the phrases of every expandable part."""
+        """One pass over an answer that finds the phrases of every expandable part
+        compiled so far (a step's local criteria, compiled later, match by regex)."""
+        for key in self.phrases:
+            if key in self._compiled:
+                self._compiled[key].scanned = True
         return PhraseScanner(self.phrases)
 
 

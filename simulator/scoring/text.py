@@ -108,10 +108,10 @@ def _t2s_triggers() -> frozenset[str]:
     OpenCC's own dictionaries (``python tests/test_fast_paths.py`` rewrites it; a
     test checks it against the installed OpenCC).
     """
-    return frozenset(_TRIGGERS_FILE.read_text(encoding="utf-8").strip())
+    return frozenset(TRIGGERS_FILE.read_text(encoding="utf-8").strip())
 
 
-_TRIGGERS_FILE = Path(__file__).with_name("t2s_triggers.txt")
+TRIGGERS_FILE = Path(__file__).with_name("t2s_triggers.txt")
 
 
 class Normalised(NamedTuple):
