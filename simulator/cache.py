@@ -20,6 +20,11 @@ The folder: ``$SIMULATOR_CACHE`` (``off`` turns the cache off), else the per-use
 folder (on Windows and macOS platformdirs' answer; elsewhere the XDG rule it follows too,
 worked out here because importing platformdirs would cost more than the cache saves).
 
+``Regexes`` keeps the compiled programs of a module's fixed regexes, and
+``compiled_program`` / ``from_program`` those of the detector's gap parts: parsing a
+pattern is most of ``re.compile``'s time, and a run would otherwise spend ~10 ms of its
+50 on it.
+
 ``Codec`` turns our own objects into that JSON and back: plain values and containers, and
 instances of the classes it is given: a ``NamedTuple`` by its fields, anything else by
 the same state pickle would use (``__getstate__`` / ``__setstate__``, else the
@@ -32,6 +37,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import sys
 import zlib
 from collections.abc import Callable
@@ -78,27 +84,28 @@ def key(*paths: Path) -> str | None:
     return " ".join(parts)
 
 
-def _checksum(data: bytes) -> str:
+def _checksum(data: bytes | memoryview) -> str:
     return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
-def load(name: str, key: str | None) -> tuple[Any, list[bytes]] | None:
-    """The data and blobs stored under ``name`` with this ``key``, or None (no file,
-    stale, damaged)."""
+def load(name: str, key: str | None) -> tuple[Any, list[memoryview]] | None:
+    """The data and blobs (read-only views of the file's bytes) stored under ``name``
+    with this ``key``, or None (no file, stale, damaged)."""
     where = folder()
     if key is None or where is None:
         return None
     try:
         raw = (where / f"{name}.json").read_bytes()
-        head, _, body = raw.partition(b"\n")
-        header = json.loads(head)
+        at = raw.index(b"\n") + 1
+        header = json.loads(raw[:at])
+        body = memoryview(raw)[at:]  # the blobs are views of the file, not copies
         if header.get("key") != key or header.get("body") != _checksum(body):
             return None
-        ends = list(itertools.accumulate(header["parts"]))
-        if not ends or ends[-1] != len(body):
+        ends = [at + end for end in itertools.accumulate(header["parts"])]
+        if not ends or ends[-1] != len(raw):
             return None
-        parts = [body[start:end] for start, end in itertools.pairwise([0, *ends])]
-        return json.loads(parts[0]), parts[1:]
+        data = json.loads(raw[at:ends[0]])
+        return data, [body[start - at:end - at] for start, end in itertools.pairwise(ends)]
     except (OSError, ValueError, AttributeError, KeyError, TypeError, RecursionError):
         return None
 
@@ -165,6 +172,89 @@ def classes_of(*modules: Any) -> list[type]:
             if isinstance(value, type) and value.__module__ == module.__name__]
 
 
+# Compiled regexes. ``re.compile`` parses a pattern and generates its program in Python
+# (``re._parser``, ``re._compiler``), 0.1-0.8 ms a pattern, then hands the program to
+# the C matcher (``_sre.compile``), which checks it before it runs it. A program kept
+# here is read back only by the interpreter that made it (the key names the exact Python
+# version), and anything amiss (another Python's internals, a damaged file) falls back
+# to ``re.compile``.
+
+#: (the number of groups, each group's name or None, the code as 32-bit words)
+Program = tuple[int, tuple[str | None, ...], bytes]
+
+
+def compiled_program(source: str) -> Program | None:
+    """``re.compile(source)``'s program, or None where this Python has no such form."""
+    try:
+        import array
+        from re import _compiler, _parser
+
+        parsed = _parser.parse(source, 0)
+        if parsed.state.flags != re.UNICODE:
+            return None  # inline flags: not worth keeping
+        names: list[str | None] = [None] * parsed.state.groups
+        for name, index in parsed.state.groupdict.items():
+            names[index] = name
+        code = array.array("I", _compiler._code(parsed, 0))
+        return parsed.state.groups - 1, tuple(names), code.tobytes()
+    except Exception:  # noqa: BLE001 - no program: the pattern compiles as usual
+        return None
+
+
+def from_program(source: str, program: Program) -> re.Pattern[str] | None:
+    """The pattern ``compiled_program(source)`` gave ``program`` for, or None when it
+    will not load."""
+    try:
+        import _sre
+        import array
+
+        groups, names, words = program
+        code = array.array("I")
+        code.frombytes(words)
+        index = {name: i for i, name in enumerate(names) if name is not None}
+        return _sre.compile(source, re.UNICODE, code.tolist(), groups, index, tuple(names))
+    except Exception:  # noqa: BLE001 - the caller compiles the source instead
+        return None
+
+
+class Regexes:
+    """A module's regexes, from the programs an earlier process kept under ``name``:
+    ``compile`` each, then ``keep`` once at the end of the module (it writes only when
+    something was compiled afresh, and keeps exactly what this module asked for)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.key = f"regexes-{name}", f"{FORMAT} {sys.version}"
+        self.on = folder() is not None
+        stored = load(self.name, self.key) if self.on else None
+        self.kept: dict[str, Program] = {}
+        if stored is not None:
+            try:
+                data, blobs = stored
+                for (source, groups, names), words in zip(data, blobs, strict=True):
+                    self.kept[source] = (groups, tuple(names), words)
+            except (TypeError, ValueError):
+                self.kept = {}
+        self.asked: dict[str, Program | None] = {}
+        self.fresh = False
+
+    def compile(self, source: str) -> re.Pattern[str]:
+        program = self.kept.get(source)
+        pattern = from_program(source, program) if program is not None else None
+        if pattern is None:
+            pattern = re.compile(source)
+            program = compiled_program(source) if self.on else None
+            self.fresh = True
+        self.asked[source] = program
+        return pattern
+
+    def keep(self) -> None:
+        if not (self.on and self.fresh):
+            return
+        kept = [(source, program) for source, program in self.asked.items() if program]
+        store(self.name, self.key, [[source, groups, list(names)] for source, (groups, names, _) in kept],
+              [words for _, (_, _, words) in kept])
+
+
 _SCALARS = (str, int, float, bool, type(None))
 _TAGS = {list: "l", tuple: "t", frozenset: "f", set: "s"}
 #: Containers of plain values (read as they are) and of anything (each item decoded).
@@ -190,8 +280,8 @@ class Codec:
         kind = type(value)
         if kind in _SCALARS:
             return value
-        if kind is bytes and blobs is not None:
-            blobs.append(value)
+        if (kind is bytes or kind is memoryview) and blobs is not None:
+            blobs.append(bytes(value))
             return {"b": len(blobs) - 1}
         if kind is list or kind is tuple or kind is frozenset or kind is set:
             plain = all(type(item) in _SCALARS for item in value)
@@ -209,38 +299,42 @@ class Codec:
         memo[id(value)] = (len(memo), value)  # kept alive, so its id is not reused meanwhile
         return {"o": [kind.__qualname__, self._encode(_state(value), memo, blobs)]}
 
-    def decode(self, data: Any, blobs: list[bytes] | tuple[()] = ()) -> Any:
+    def decode(self, data: Any, blobs: list[bytes] | list[memoryview] | tuple[()] = ()) -> Any:
         """Raises ``ValueError`` (or ``KeyError``/``TypeError``/``IndexError``) on data
-        it did not write."""
-        return self._decode(data, [], blobs)
+        it did not write. (One closure over the memo: a catalogue is ~6,000 nodes, and
+        this runs in every process that loads one.)"""
+        memo: list[Any] = []
+        classes = self.classes
 
-    def _decode(self, data: Any, memo: list[Any], blobs: list[bytes] | tuple[()]) -> Any:
-        if type(data) is not dict:
-            return data
-        ((tag, items),) = data.items()
-        if tag in _PLAIN:
-            return _PLAIN[tag](items)
-        if tag in _NESTED:
-            return _NESTED[tag](self._decode(item, memo, blobs) for item in items)
-        if tag == "d":
-            return {self._decode(k, memo, blobs): self._decode(v, memo, blobs) for k, v in items}
-        if tag == "r":
-            return memo[items]
-        if tag == "b":
-            return blobs[items]
-        if tag != "o":
-            raise ValueError(f"unknown tag {tag}")
-        name, state = items
-        cls = self.classes[name]
-        if issubclass(cls, tuple):  # a NamedTuple: its fields first, then the tuple
-            memo.append(None)
-            at = len(memo) - 1
-            memo[at] = obj = cls._make(self._decode(state, memo, blobs))
+        def walk(data: Any) -> Any:
+            if type(data) is not dict:
+                return data
+            ((tag, items),) = data.items()
+            if tag in _PLAIN:
+                return _PLAIN[tag](items)
+            if tag in _NESTED:
+                return _NESTED[tag]([walk(item) for item in items])
+            if tag == "d":
+                return {walk(k): walk(v) for k, v in items}
+            if tag == "r":
+                return memo[items]
+            if tag == "b":
+                return blobs[items]
+            if tag != "o":
+                raise ValueError(f"unknown tag {tag}")
+            name, state = items
+            cls = classes[name]
+            if issubclass(cls, tuple):  # a NamedTuple: its fields first, then the tuple
+                at = len(memo)
+                memo.append(None)
+                memo[at] = obj = cls._make(walk(state))
+                return obj
+            obj = cls.__new__(cls)
+            memo.append(obj)
+            _set_state(obj, walk(state))
             return obj
-        obj = cls.__new__(cls)
-        memo.append(obj)
-        _set_state(obj, self._decode(state, memo, blobs))
-        return obj
+
+        return walk(data)
 
 
 def _state(obj: Any) -> Any:

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from simulator import cache, model
+from simulator.cache import Regexes
 from simulator.data import SCENARIO_ID, builtin_dir
 from simulator.model import (
     Attempt,
@@ -91,18 +91,21 @@ _JINJA_WORDS = frozenset({
     "and", "or", "not", "in", "is", "if", "else", "true", "false", "none", "True", "False",
     "None", "self", "result", "loop", "caller", "varargs", "kwargs", "super",
 })
+#: This module's fixed regexes, compiled once and kept (``simulator.cache.Regexes``).
+_REGEXES = Regexes("engine")
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_PLACEHOLDER = re.compile(rf"\{{\{{\s*({_NAME}(?:\.{_NAME})?)\s*\}}\}}")
+_PLACEHOLDER = _REGEXES.compile(rf"\{{\{{\s*({_NAME}(?:\.{_NAME})?)\s*\}}\}}")
 _TEXT = r"""'[^'\\\r\n{}]*'|"[^"\\\r\n{}]*\""""  # a string without escapes, line breaks, braces
 #: One test of a condition and what joins it to the next: ``name OP number``,
 #: ``'text' [not] in name`` or ``name.isdisjoint(['text', …])``.
-_ATOM = re.compile(
+_ATOM = _REGEXES.compile(
     rf"\s*(?:(?P<name>{_NAME})\s*(?P<op>==|!=|>=|<=|>|<)\s*(?P<number>0|[1-9][0-9]*)"
     rf"|(?P<text>{_TEXT})\s+(?P<negated>not\s+)?in\s+(?P<container>{_NAME})"
     rf"|(?P<set>{_NAME})\.isdisjoint\(\s*\[(?P<items>\s*(?:{_TEXT})(?:\s*,\s*(?:{_TEXT}))*\s*,?)\s*\]\s*\))"
     r"\s*(?:(?P<joint>and|or)(?=\s)|\Z)"
 )
-_ITEM = re.compile(_TEXT)
+_ITEM = _REGEXES.compile(_TEXT)
+_REGEXES.keep()  # the last of this module's fixed regexes is above
 _COMPARE = {"==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le,
             ">": operator.gt, "<": operator.lt}
 

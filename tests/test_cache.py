@@ -267,3 +267,24 @@ def test_a_cached_catalogue_keeps_programs_for_gapped_parts_only(cache_dir):
         assert (part._program is None) == part.scanned, part.pattern
         if not part.scanned:
             assert part.regex == re.compile(part._build()), part.pattern
+
+
+def test_fixed_regexes_are_kept_and_read_back(cache_dir, monkeypatch):
+    source = "(?P<who>您|你)(?:好)?|[0-9]+天"
+    first = cache.Regexes("test")
+    pattern = first.compile(source)
+    first.keep()
+    path = cache_dir / "regexes-test.json"
+    assert path.is_file()
+    second = cache.Regexes("test")
+    again = second.compile(source)
+    assert again == pattern and not second.fresh  # from the kept program
+    assert again.match("您好").group("who") == "您"
+    path.write_bytes(path.read_bytes()[:-4] + b"\xff" * 4)  # a damaged program
+    third = cache.Regexes("test")
+    assert third.compile(source) == pattern and third.fresh  # compiled afresh
+    monkeypatch.setenv(cache.ENV_CACHE, "off")
+    off = cache.Regexes("other")
+    assert off.compile(source) == pattern
+    off.keep()
+    assert not (cache_dir / "regexes-other.json").exists()

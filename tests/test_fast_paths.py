@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.cache import compiled_program, from_program
 from simulator.data import builtin_dir
 from simulator.engine import (
     _placeholders,
@@ -30,7 +31,7 @@ from simulator.engine import (
 from simulator.loader import load_scenario
 from simulator.scoring import text as text_module
 from simulator.scoring.detector import load_catalogue
-from simulator.scoring.patterns import PhraseScanner, compiled_program, from_program
+from simulator.scoring.patterns import PhraseScanner
 from simulator.scoring.text import _cjk_spaces, _converter, normalise
 
 FAST = [
@@ -177,8 +178,18 @@ def test_regexes_from_kept_programs_are_the_compiled_ones():
         source = part._build()
         # Pattern equality compares the flags, the source and the compiled code itself.
         assert from_program(source, compiled_program(source)) == re.compile(source), part.pattern
-    assert from_program("a…b", b"\x01\x00\x00\x00junk") is None  # refused, not run
-    assert compiled_program("(a)b") is None  # a group: our parts have none, keep no program
+    assert from_program("a…b", (0, (None,), b"\x01\x00\x00\x00junk")) is None  # refused, not run
+
+
+def test_fixed_regexes_from_kept_programs_are_the_compiled_ones():
+    from simulator import engine
+    from simulator.scoring import patterns
+
+    sources = [source for module in (engine, patterns, text_module) for source in module._REGEXES.asked]
+    assert len(sources) >= 20
+    for source in sources:  # named groups (engine's conditions), captures, lookarounds
+        assert from_program(source, compiled_program(source)) == re.compile(source), source
+    assert compiled_program("(?i)a") is None  # inline flags: compiled as usual
 
 
 def test_spaces_between_chinese_as_the_regex_finds_them():

@@ -34,14 +34,14 @@ quotation marks or reported speech) that the answer rejects or does not own.
 
 from __future__ import annotations
 
+import _thread  # threading's own import would cost ~0.7 ms of a run; a lock is all we need
 import itertools
 import re
-import sys
-import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from simulator.cache import Program, Regexes, compiled_program, from_program
 from simulator.scoring.text import Segments, normalise
 
 # Up to 8 characters of one clause. A class that names Chinese marks ([^,。…、]) makes
@@ -50,36 +50,39 @@ from simulator.scoring.text import Segments, normalise
 _GAP = "(?:(?![。、])[^,!?;:\\n]){0,8}?"
 _NEGATION_WINDOW = 12
 
+#: This module's fixed regexes, compiled once and kept (``simulator.cache.Regexes``).
+_REGEXES = Regexes("patterns")
+
 # Words that contain a negator character but do not negate what follows.
-_LEXICALISED = re.compile(
+_LEXICALISED = _REGEXES.compile(
     "|".join(sorted(["不过", "不容易", "不好意思", "不少", "不仅", "不但", "不断", "不错", "不管怎样", "不管怎么样", "不管怎么说", "不久", "不满", "不服", "不同意", "不认可", "不接受", "不安", "不便", "不公", "不幸", "不然", "不如", "不止", "不光", "不只", "不要紧", "不客气", "不用客气", "不耐烦", "不对劲", "不舒服", "不在少数", "不一定", "不清楚的地方", "不论", "无论", "无非", "无理取闹", "无所谓", "非常", "非法", "是非", "并非只", "除非", "未来", "没事", "没关系", "没问题", "别人", "特别", "分别", "区别", "别的", "差别", "级别", "类别", "个别", "告别", "别处", "别急", "别着急", "别担心", "别客气", "别激动", "别生气", "别上火", "别害怕", "别怕", "别慌", "别紧张", "别难过", "别灰心", "不着急", "不急", "不要急", "不要着急", "不用急", "不用着急", "不要激动", "不要担心", "不用担心", "不必担心", "不用怕", "不要怕", "不用慌", "不要慌", "不要紧张", "不要难过", "不方便", "不得已", "不懂的", "不明白的", "不了解的", "不清楚的", "要不要", "要不", "是不是", "能不能", "可不可以", "会不会", "有没有", "好不好", "行不行", "对不对", "愿不愿意", "需不需要", "用不用", "需要不需要", "想不想", "方不方便", "肯不肯", "在不在", "可以不可以", "清不清楚", "知不知道", "记没记", "带没带", "满不满意"], key=len, reverse=True))
 )
 # 不是不想 (it is not that I would not…) still leaves the thing undone: one negator.
-_NEGATOR = re.compile("不是不想|不是不愿意|不是不愿|没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
+_NEGATOR = _REGEXES.compile("不是不想|不是不愿意|不是不愿|没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
 
 # A negative potential complement shortly after the words: 安排不了, 做不到.
-_POTENTIAL_NEGATION = re.compile("(?:(?!。)[^,!?;:]){0,5}?(安排不了|做不到|办不到|去不了|来不了)")
+_POTENTIAL_NEGATION = _REGEXES.compile("(?:(?!。)[^,!?;:]){0,5}?(安排不了|做不到|办不到|去不了|来不了)")
 # A rhetorical question answered by a denial: 我们把您当刺头？不会的。
-_DENIAL_AFTER_QUESTION = re.compile(
+_DENIAL_AFTER_QUESTION = _REGEXES.compile(
     " ?(不会|没有|怎么会|哪会|哪能|哪有|当然不|绝对不|不是的|不可能|没这|从来没|从没|我不能|我们从来)")
 # A question that answers itself in the negative: 谁说您是刺头了？ 谁敢保证一定能赔？
-_RHETORICAL = re.compile("谁说|谁讲|谁敢|谁能|谁会|哪个说")
+_RHETORICAL = _REGEXES.compile("谁说|谁讲|谁敢|谁能|谁会|哪个说")
 # Words named only to be ruled out: 胡搅蛮缠这四个字绝不会出现…
-_NAMED_WORD = re.compile('"?这?.{0,2}(个字|种说法|个词|种话|个说法)')
+_NAMED_WORD = _REGEXES.compile('"?这?.{0,2}(个字|种说法|个词|种话|个说法)')
 # A hypothetical the answer at once calls wrong: 要是我跟您保证…，那是骗您。
-_HYPOTHETICAL = re.compile("要是|如果|假如|倘若|谁给您|谁给你|谁跟您|谁跟你")
+_HYPOTHETICAL = _REGEXES.compile("要是|如果|假如|倘若|谁给您|谁给你|谁跟您|谁跟你")
 
 # Marks of a mention: quoted words, or reported speech by someone other than the clerk.
-_REPORTED = re.compile(
+_REPORTED = _REGEXES.compile(
     "(有人|之前|以前|上次|上回|那天|当时|他|她|他们|她们|那位|那个|同事|工作人员|科长|"
     "部门|那边|人家|别人|有的人)(?:(?!。)[^,!?;\\n]){0,12}?(说|讲|告诉|表示|答复|讲过|说过|跟您)"
 )
-_REJECTION = re.compile(
+_REJECTION = _REGEXES.compile(
     "不对|不准确|不妥|错了|是错的|有误|欠妥|不恰当|不是这样|不是这么回事|误会|误导|不应该|"
     "不符合|不正确|说法不|表述不|不代表|不是事实|没有依据|不能这么说|不该这么说|说得不|"
     "不能这样|不严谨|站不住|不这么认为|不这么看|不这么想|不认同|我替|向您道歉|给您道歉|抱歉|不认这个|我不认|这回您看着|这次不会|结果没|却没|一直没|并没有|根本没"
 )
-_FALSE_PROMISE = re.compile("骗您|骗你|是骗|哄您|哄你|糊弄您|糊弄你|不负责任|是假话|是空话|忽悠您|忽悠你")
+_FALSE_PROMISE = _REGEXES.compile("骗您|骗你|是骗|哄您|哄你|糊弄您|糊弄你|不负责任|是假话|是空话|忽悠您|忽悠你")
 
 
 class PatternError(ValueError):
@@ -203,11 +206,12 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     return _REJECTION.search(after) is not None or _REJECTION.search(sentence_before) is not None
 
 
-_SPECIAL = re.compile(r"[()@…#?]")
+_SPECIAL = _REGEXES.compile(r"[()@…#?]")
 # Regex marks a trainer might reach for; the vocabulary has none of them.
-_REGEX_MARKS = re.compile(r"[$^*+\\\[\]{}]")
+_REGEX_MARKS = _REGEXES.compile(r"[$^*+\\\[\]{}]")
 # Anything that ``mentioned`` reacts to; an answer with none of it has no mentions.
-_MENTION_TRIGGER = re.compile('["?]|说|讲|告诉|表示|答复|跟您|跟你|要是|如果|假如|倘若|谁|个字|说法|个词|种话')
+_MENTION_TRIGGER = _REGEXES.compile('["?]|说|讲|告诉|表示|答复|跟您|跟你|要是|如果|假如|倘若|谁|个字|说法|个词|种话')
+_REGEXES.keep()  # the last of this module's fixed regexes is above
 #: How far back (characters) a mention's reporting verb or open quote is looked for.
 _MENTION_WINDOW = 60
 
@@ -340,7 +344,7 @@ class PhraseScanner:
         self._setup(frozenset(parts), list(numbers), "".join(chars), bounds, bytes(blob))
 
     def _setup(self, keys: frozenset[str], key_sets: list[tuple[str, ...]], chars: str,
-               bounds: list[int], blob: bytes) -> None:
+               bounds: list[int], blob: bytes | memoryview) -> None:
         self.keys = keys
         self._key_sets = key_sets
         #: the first characters, and where their three fields start and end in ``_blob``:
@@ -350,20 +354,20 @@ class PhraseScanner:
         self._pending = set(chars)
         #: every phrase -> its parts' keys, and every proper prefix of one -> ()
         self.table: dict[str, tuple[str, ...]] = {}
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._scans = 0
         #: phrase -> (its length, its parts' keys), once built
         self._automaton: Any = None
 
-    def __getstate__(self) -> tuple[list[str], list[list[int]], str, list[int], bytes]:
+    def __getstate__(self) -> tuple[list[str], list[list[int]], str, list[int], bytes | memoryview]:
         keys = sorted(self.keys)
         number = {key: i for i, key in enumerate(keys)}
         key_sets = [[number[key] for key in ks] for ks in self._key_sets]
         return keys, key_sets, self._chars, self._bounds, self._blob
 
-    def __setstate__(self, state: tuple[list[str], list[list[int]], str, list[int], bytes]) -> None:
+    def __setstate__(self, state: tuple[list[str], list[list[int]], str, list[int], bytes | memoryview]) -> None:
         keys, key_sets, chars, bounds, blob = state
-        if len(bounds) != 3 * len(chars) + 1 or type(blob) is not bytes:
+        if len(bounds) != 3 * len(chars) + 1 or not isinstance(blob, (bytes, memoryview)):
             raise ValueError("a phrase table that does not add up")
         self._setup(frozenset(keys), [tuple(keys[i] for i in ks) for ks in key_sets], chars,
                     bounds, blob)
@@ -371,7 +375,8 @@ class PhraseScanner:
     def _fields(self, n: int) -> list[str]:
         """The n-th first character's prefixes, phrases and key-tuple numbers."""
         a, b, c, d = self._bounds[3 * n:3 * n + 4]
-        return [self._blob[a:b].decode(), self._blob[b:c].decode(), self._blob[c:d].decode()]
+        blob = self._blob
+        return [str(blob[a:b], "utf-8"), str(blob[b:c], "utf-8"), str(blob[c:d], "utf-8")]
 
     def _open(self, ch: str) -> None:
         """Put the phrases starting with ``ch`` into the table (once, thread-safe: the
@@ -452,14 +457,14 @@ class LazyPattern:
     key for caches and the scanner). A part the scan does not answer (one with a gap or a
     number, once its anchors are seen; a step's local phrases) needs its regex, and
     compiling one costs ~0.3 ms (a ``simulator run`` meets about twenty): a cache keeps
-    such a part's compiled program with its source (``compiled_program``), and a process
-    that loads it skips the compiling.
+    such a part's compiled program with its source (``cache.compiled_program``), and a
+    process that loads it skips the compiling.
     """
 
     __slots__ = ("pattern", "scanned", "_build", "_program", "_compiled")
 
     def __init__(self, pattern: str, build: Callable[[], str], scanned: bool = False,
-                 program: bytes | None = None) -> None:
+                 program: Program | None = None) -> None:
         self.pattern = pattern
         #: the catalogue's phrase scan answers this part (set by ``Lexicon.scanner``), so
         #: its regex is never run and a cache keeps no program for it
@@ -479,55 +484,16 @@ class LazyPattern:
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.regex.finditer(text)
 
-    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.regex.search(text, pos, endpos)
-
-    def __getstate__(self) -> tuple[str, str, bool, bytes | None]:
+    def __getstate__(self) -> tuple[str, str, bool, Program | None]:
         """For a cache (``simulator.cache``): the part and its regex source, built now,
         and unless the phrase scan answers it, its compiled program."""
         source = self._build()
         program = None if self.scanned else (self._program or compiled_program(source))
         return self.pattern, source, self.scanned, program
 
-    def __setstate__(self, state: tuple[str, str, bool, bytes | None]) -> None:
+    def __setstate__(self, state: tuple[str, str, bool, Program | None]) -> None:
         pattern, source, scanned, program = state
         self.__init__(pattern, lambda: source, scanned, program)
-
-
-# A compiled program: what ``re.compile`` hands to the C matcher after parsing and code
-# generation in Python (``re._parser``, ``re._compiler``), which is nearly all of its
-# time. Kept as bytes (one 32-bit word per code unit) in the cache, whose key names the
-# exact Python version, so a program is only ever read back by the interpreter that made
-# it; the C side (``_sre.compile``) checks a program before it runs one, and anything
-# amiss (another Python's internals, a damaged file) falls back to ``re.compile``.
-_PROGRAM_HEAD = "I"
-
-
-def compiled_program(source: str) -> bytes | None:
-    """``source``'s compiled program as bytes, or None where this Python has no such form."""
-    try:
-        import array
-        from re import _compiler, _parser
-
-        parsed = _parser.parse(source, 0)
-        if parsed.state.groups != 1 or parsed.state.flags != re.UNICODE:
-            return None  # only what our parts compile to: no groups, default flags
-        return array.array(_PROGRAM_HEAD, _compiler._code(parsed, 0)).tobytes()
-    except Exception:  # noqa: BLE001 - no program: the pattern compiles as usual
-        return None
-
-
-def from_program(source: str, program: bytes) -> re.Pattern[str] | None:
-    """The pattern ``compiled_program(source)`` describes, or None when it will not load."""
-    try:
-        import _sre
-        import array
-
-        code = array.array(_PROGRAM_HEAD)
-        code.frombytes(program)
-        return _sre.compile(source, re.UNICODE, code.tolist(), 0, {}, (None,))
-    except Exception:  # noqa: BLE001 - the caller compiles the source instead
-        return None
 
 
 class Lexicon:

@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from simulator.cache import Regexes
+
 
 def _build_table() -> dict[int, str]:
     table: dict[int, str] = {}
@@ -65,8 +67,10 @@ _TABLE = _build_table()
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
            "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
+#: This module's fixed regexes, compiled once and kept (``simulator.cache.Regexes``).
+_REGEXES = Regexes("text")
 # A Chinese numeral counts as a number where a unit of time, money or age follows it.
-_NUMERAL = re.compile(
+_NUMERAL = _REGEXES.compile(
     r"[零〇一二两三四五六七八九十百千]+"
     r"(?=个?工作日|个?月|日|天|年|周|个?小时|分钟|次|元|岁|号|个?星期|个?礼拜)"
 )
@@ -175,7 +179,7 @@ def normalise(original: str) -> Normalised:
     return norm
 
 
-_SPACES = re.compile(" +")
+_SPACES = _REGEXES.compile(" +")
 
 
 def _cjk(ch: str) -> bool:
@@ -217,8 +221,9 @@ def _numerals(norm: Normalised) -> Normalised:
 # it can start with, so the regex engine rules most positions out at one look.
 _CLAUSE_PUNCT = r"[,，。!?;:\n、…~()\[\]{}<>（）【】《》]|-{2,}|\.(?<!\d\.)|\.(?!\d)"
 _CONTRAST = r"(?=[但不可然只])(?<!不)(?=但是|但|不过(?!问)|可是|然而|只是(?!一)|可话说)"
-_CLAUSE = re.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
-_SENTENCE = re.compile(r"[。!?;\n]|\.(?<!\d\.)|\.(?!\d)")
+_CLAUSE = _REGEXES.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
+_SENTENCE = _REGEXES.compile(r"[。!?;\n]|\.(?<!\d\.)|\.(?!\d)")
+_REGEXES.keep()  # the last of this module's fixed regexes is above
 
 
 class Segments(NamedTuple):
