@@ -2,9 +2,10 @@
 
 Usage: python bench/detector_eval.py [--errors PART]
 
-Parts: ``tune`` (tests/data/dev_tune*.jsonl, tuned on) and ``heldout``
-(tests/data/dev_heldout.jsonl, never tuned on). Kappa is pooled over every
-(answer, criterion) pair.
+Parts: ``tune`` (tests/data/dev_tune*.jsonl, tuned on, and the learned check's training
+data) and ``heldout`` (tests/data/dev_heldout.jsonl, never tuned or trained on). Kappa is
+pooled over every (answer, criterion) pair. The last lines give the rules alone, without
+the learned check: what a trainer tuning ``rubrics/criteria.yaml`` should watch.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulator.scoring import default_detector  # noqa: E402
+from simulator.scoring import Detector, default_detector  # noqa: E402
 from simulator.scoring.quality import evaluate  # noqa: E402
 
 DATA = ROOT / "tests/data"
@@ -48,6 +49,11 @@ def main() -> int:
     for name, res in results.items():
         answers = sum(1 for _ in parts()[name])
         print(f"{name}: answers={answers} pooled kappa={res.kappa:.3f} min F1={res.min_f1:.2f}")
+    if detector.learned is not None:  # what the rules do on their own (the check is trained on tune)
+        rules = Detector(detector.catalogue._replace(learned=None))
+        for name, rows in parts().items():
+            res = evaluate(rows, rules)
+            print(f"{name}, rules alone: pooled kappa={res.kappa:.3f} min F1={res.min_f1:.2f}")
     if args.errors:
         for text, missed, extra in results[args.errors].errors:
             print(f"- {text}\n    missed={missed} extra={extra}")

@@ -78,13 +78,13 @@ def key(*paths: Path) -> str | None:
     parts = [f"{FORMAT} {simulator.__version__} {sys.version}"]
     try:
         for path in paths:
-            parts.append(_checksum(path.read_bytes()))
+            parts.append(checksum(path.read_bytes()))
     except OSError:
         return None
     return " ".join(parts)
 
 
-def _checksum(data: bytes | memoryview) -> str:
+def checksum(data: bytes | memoryview) -> str:
     return f"{len(data)}:{zlib.crc32(data):08x}"
 
 
@@ -99,7 +99,7 @@ def load(name: str, key: str | None) -> tuple[Any, list[memoryview]] | None:
         at = raw.index(b"\n") + 1
         header = json.loads(raw[:at])
         body = memoryview(raw)[at:]  # the blobs are views of the file, not copies
-        if header.get("key") != key or header.get("body") != _checksum(body):
+        if header.get("key") != key or header.get("body") != checksum(body):
             return None
         ends = [at + end for end in itertools.accumulate(header["parts"])]
         if not ends or ends[-1] != len(raw):
@@ -125,7 +125,7 @@ def store(name: str, key: str | None, data: Any, blobs: list[bytes] | tuple[()] 
     except (TypeError, ValueError, RecursionError):
         return
     body = b"".join(parts)
-    header = json.dumps({"key": key, "body": _checksum(body), "parts": [len(p) for p in parts]})
+    header = json.dumps({"key": key, "body": checksum(body), "parts": [len(p) for p in parts]})
     temp = where / f".{name}.{os.getpid()}.tmp"
     try:
         where.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,7 @@ def test_catalogue_from_the_cache_detects_as_a_fresh_one(cache_dir, monkeypatch)
     assert cached.sections == fresh.sections
     assert list(cached.criteria) == list(fresh.criteria)
     assert cached.scanner.__getstate__() == fresh.scanner.__getstate__()
+    assert cached.learned is not None and cached.learned.__getstate__() == fresh.learned.__getstate__()
     assert detections(cached) == detections(fresh)
 
 
@@ -259,8 +260,7 @@ def test_warm_run_imports_neither_yaml_nor_jinja(tmp_path, cache_dir):
 def test_a_cached_catalogue_keeps_programs_for_gapped_parts_only(cache_dir):
     folder = builtin_dir("rubrics")
     load_catalogue()  # builds and keeps it
-    data, blobs = cache.load("catalogue", cache.key(folder / "guidance.yaml",
-                                                    folder / "criteria.yaml", *detector_module.CODE))
+    data, blobs = cache.load("catalogue", detector_module.catalogue_key(folder))
     catalogue = detector_module._CODEC.decode(data, blobs)
     assert type(catalogue) is Catalogue
     for part in catalogue.lexicon._compiled.values():

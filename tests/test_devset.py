@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from simulator.scoring import default_detector
+from simulator.scoring import Detector, default_detector
 from simulator.scoring.quality import evaluate
 
 DATA = Path(__file__).parent / "data"
@@ -21,19 +21,26 @@ def test_every_label_is_a_catalogue_id():
             assert set(row["labels"]) <= ids, (path.name, row["text"])
 
 
-# Quality floors. Issue 2 asks for held-out pooled kappa >= 0.85 (measured 0.875 when last
-# tuned, 206 answers never tuned on); the tuning floor sits just under the measured 0.900
-# over twenty-one sets by twenty independent writers (5,687 answers, about 40% near-miss traps).
+# Quality floors. Issue 2 asks for held-out pooled kappa >= 0.85 and no criterion below F1
+# 0.80 (measured 0.895 and 0.83 with the learned check, 206 answers never tuned or trained
+# on). The tuning sets (27 sets by independent writers, 7,197 answers, about 40% near-miss
+# traps) are the learned check's training data (0.941 with it), so their floor guards the
+# rules alone too (0.882 measured): a tuned rule must keep working without the check.
 HELDOUT_FLOOR = 0.85
+HELDOUT_F1_FLOOR = 0.80
 TUNING_FLOOR = 0.89
+RULES_TUNING_FLOOR = 0.87
 
 
 def test_heldout_kappa_floor():
     quality = evaluate(rows("dev_heldout.jsonl"), default_detector())
     assert quality.kappa >= HELDOUT_FLOOR, f"held-out pooled kappa {quality.kappa:.3f}"
+    assert quality.min_f1 >= HELDOUT_F1_FLOOR, f"held-out lowest F1 {quality.min_f1:.2f}"
 
 
 def test_tuning_set_kappa_floor():
     names = sorted(p.name for p in DATA.glob("dev_tune*.jsonl"))
     quality = evaluate(rows(*names), default_detector())
     assert quality.kappa >= TUNING_FLOOR, f"tuning pooled kappa {quality.kappa:.3f}"
+    rules = Detector(default_detector().catalogue._replace(learned=None))
+    assert evaluate(rows(*names), rules).kappa >= RULES_TUNING_FLOOR

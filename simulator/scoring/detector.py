@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 from simulator import cache, model
 from simulator.data import builtin_dir
 from simulator.model import Criterion, Detection, Section
-from simulator.scoring import patterns, text
+from simulator.scoring import learned, patterns, text
+from simulator.scoring.learned import LearnedCheck
 from simulator.scoring.patterns import (
     ANCHOR,
     Context,
@@ -25,6 +26,8 @@ from simulator.scoring.patterns import (
     PatternError,
     PhraseScanner,
     compile_matcher,
+    mentioned,
+    negators,
 )
 from simulator.scoring.text import normalise, split
 
@@ -37,13 +40,15 @@ class RubricError(ValueError):
 
 
 class Catalogue(NamedTuple):
-    """The guidance sections, the criteria by id, the lexicon their detectors use, and
-    the one-pass scan for every phrase in them."""
+    """The guidance sections, the criteria by id, the lexicon their detectors use, the
+    one-pass scan for every phrase in them, and the learned check."""
 
     sections: dict[int, Section]
     criteria: dict[str, Criterion]
     lexicon: Lexicon
     scanner: PhraseScanner
+    #: the second opinion trained on the labelled answers (``learned.tsv``), if any
+    learned: LearnedCheck | None = None
 
     def compile_local(self, cid: str, spec: dict[str, Any], where: str = "") -> Criterion:
         """A step's local criterion, in the same vocabulary (raises ``PatternError``)."""
@@ -98,15 +103,22 @@ def load_catalogue(folder: Path | None = None) -> Catalogue:
     if folder is not None:
         return _compile_catalogue(folder)
     folder = builtin_dir("rubrics")
-    key = cache.key(folder / "guidance.yaml", folder / "criteria.yaml", *CODE)
-    return cache.cached("catalogue", key, _CODEC, Catalogue, lambda: _compile_catalogue(folder))
+    return cache.cached("catalogue", catalogue_key(folder), _CODEC, Catalogue,
+                        lambda: _compile_catalogue(folder))
+
+
+def catalogue_key(folder: Path) -> str | None:
+    """The cache key of the catalogue in ``folder``: its files and the code that compiles them."""
+    return cache.key(folder / "guidance.yaml", folder / "criteria.yaml", folder / LEARNED, *CODE)
 
 
 #: The code that turns the rubric files into a catalogue: a change to it is a new key.
 #: Normalisation is part of it: rule phrases are normalised as answers are when compiled.
-CODE = (*(Path(m.__file__) for m in (model, patterns, text, cache)), text.TRIGGERS_FILE,
+CODE = (*(Path(m.__file__) for m in (model, patterns, text, learned, cache)), text.TRIGGERS_FILE,
         Path(__file__))
-_CODEC = cache.Codec(*cache.classes_of(model, patterns), Catalogue)
+_CODEC = cache.Codec(*cache.classes_of(model, patterns), LearnedCheck, Catalogue)
+#: The learned check's file in a rubric folder (optional: without it, the rules alone).
+LEARNED = "learned.tsv"
 
 
 def _compile_catalogue(folder: Path) -> Catalogue:
@@ -130,7 +142,21 @@ def _compile_catalogue(folder: Path) -> Catalogue:
         for other in c.detector.suppressed_by:
             if other not in criteria:
                 raise RubricError(f"{folder / 'criteria.yaml'}: {c.id}: suppressed_by 引用了未知的标准 {other}")
-    return Catalogue(sections, criteria, lexicon, lexicon.scanner())
+    return Catalogue(sections, criteria, lexicon, lexicon.scanner(), _learned(folder, criteria))
+
+
+def _learned(folder: Path, criteria: dict[str, Criterion]) -> LearnedCheck | None:
+    path = folder / LEARNED
+    if not path.is_file():
+        return None
+    try:
+        check = LearnedCheck.read(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RubricError(f"{path}: 无法读取学习模型：{exc}") from None
+    unknown = [cid for cid in check.criteria if cid not in criteria]
+    if unknown:
+        raise RubricError(f"{path}: 学习模型中有评分标准目录里没有的标准：{', '.join(unknown)}")
+    return check
 
 
 class Detector:
@@ -139,6 +165,11 @@ class Detector:
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.scanner = catalogue.scanner
+        self.learned = catalogue.learned
+        #: criteria whose hits suppress others: looked for even when the check would veto them
+        self._suppressors = {s for c in catalogue.criteria.values() for s in c.detector.suppressed_by}
+        #: criterion id -> its number in the learned check's scores
+        self._position = {cid: k for k, cid in enumerate(self.learned.criteria)} if self.learned else {}
         # A rule can only hit when the phrase scan saw every phrase part (or anchor) it
         # needs. Each rule is filed under one of those scanner keys, so an answer looks
         # only at the rules filed under the keys its scan saw; a rule that needs nothing
@@ -166,6 +197,16 @@ class Detector:
                         todo[cid].append(i)
                     else:
                         todo[cid] = [i]
+        check = self.learned
+        if check is not None:
+            hits = check.present(ctx.text, ctx.segments)
+            scores = check.scores(hits)
+            # A rule hit the learned check would veto need not be looked for, unless it
+            # would suppress another criterion before the veto.
+            position, veto = self._position, check.veto
+            for cid in [cid for cid in todo if cid in position and scores[position[cid]] < veto
+                        and cid not in self._suppressors]:
+                del todo[cid]
         criteria = self.catalogue.criteria
         if extra:
             criteria = {**criteria, **extra}
@@ -182,10 +223,31 @@ class Detector:
         for cid in list(found):
             if any(s in found for s in criteria[cid].detector.suppressed_by):
                 del found[cid]
+        if check is not None:
+            self._second_opinion(ctx, found, hits, scores)
         return Detection(text, {
             cid: tuple(_merge(norm.to_original(a, b) for a, b in spans))
             for cid, spans in found.items()
         })
+
+    def _second_opinion(self, ctx: Context, found: dict[str, list[tuple[int, int]]],
+                        hits: set[str], scores: list[int]) -> None:
+        """Drop the rule hits the learned check finds very unlikely, add the criteria it
+        is confident of (see ``simulator.scoring.learned``)."""
+        check, position = self.learned, self._position
+        for cid in [cid for cid in found if cid in position and scores[position[cid]] < check.veto]:
+            del found[cid]
+        for k in [k for k, score in enumerate(scores) if score >= check.add]:
+            cid = check.criteria[k]
+            if cid in found:
+                continue
+            spans = check.evidence(ctx.text, hits, k)
+            # The words that weighed most must stand as the clerk's own, plainly: no
+            # negator bears on them (not even two: 这事我们不能不管 is no refusal), and
+            # they are not quoted or reported to be rejected.
+            if spans and not any(negators(ctx, a, b) or (ctx.may_mention and mentioned(ctx, a, b))
+                                 for a, b in spans[:1]):
+                found[cid] = spans
 
     def detect_json_line(self, line: bytes | str) -> str:
         """One ``simulator detect`` output line for one input line (never raises)."""

@@ -162,11 +162,13 @@ class Context:
 
 
 def negated(ctx: Context, start: int, end: int) -> bool:
-    """Whether the words at start:end stand under an odd number of negators.
+    """Whether the words at start:end stand under an odd number of negators."""
+    return negators(ctx, start, end) % 2 == 1
 
-    Negators count in the clause before the words (``不能保证``) and, as a potential
-    complement, right after them (``上门走访这次安排不了``).
-    """
+
+def negators(ctx: Context, start: int, end: int) -> int:
+    """How many negators bear on the words at start:end: in the clause before them
+    (``不能保证``) and, as a potential complement, right after them (``上门走访这次安排不了``)."""
     c_start, c_end = ctx.clause(start)
     prefix = ctx.text[max(c_start, start - _NEGATION_WINDOW):start]
     count = 0
@@ -175,7 +177,7 @@ def negated(ctx: Context, start: int, end: int) -> bool:
         count = len(_NEGATOR.findall(prefix))
     if _POTENTIAL_NEGATION.match(ctx.text, end, c_end):
         count += 1
-    return count % 2 == 1
+    return count
 
 
 def mentioned(ctx: Context, start: int, end: int) -> bool:
