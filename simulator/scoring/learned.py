@@ -102,7 +102,7 @@ class LearnedCheck:
             raise ValueError("a learned table that does not add up")
         self._index = {name: i for i, name in enumerate(names)}
         self._names = frozenset(names)
-        if any(not -_OFFSET < w < _OFFSET for w in ws) or any(not 0 <= k < len(bias) for k in ks):
+        if ws and (min(ws) <= -_OFFSET or max(ws) >= _OFFSET or min(ks) < 0 or max(ks) >= len(bias)):
             raise ValueError("a learned weight out of range")
         #: ``scores``: bits per criterion, every field at its offset, each n-gram packed
         self._field = (2 * _OFFSET * max(len(names), 1)).bit_length()
