@@ -1,8 +1,9 @@
 """The criteria catalogue (loaded from ``rubrics/``) and the detector that applies it.
 
-``load_catalogue`` reads the guidance map and the criteria with their detectors (the
-built-in catalogue, once compiled, is kept in the user cache: ``simulator.cache``);
-``Detector.detect`` finds which criteria one answer shows, with evidence spans in the
+``load_catalogue`` reads the guidance map, the criteria with their detectors and the
+learned check (the built-in catalogue, once compiled, is kept in the user cache:
+``simulator.cache``); ``Detector.detect`` finds which criteria one answer shows (the
+rules, then the learned check's vetoes and additions), with evidence spans in the
 answer's own words. ``detect_json_line`` is the ``simulator detect`` contract for one
 input line.
 """
