@@ -121,11 +121,11 @@ def toy_check(tmp_path: Path, lines: list[str]) -> LearnedCheck:
 
 def test_a_confident_check_adds_a_criterion_with_its_words_as_evidence(tmp_path):
     k = list(default_detector().catalogue.criteria).index("listen.hospitality")
-    check = toy_check(tmp_path, [f"蓝鲸\t{k}:5"])
+    check = toy_check(tmp_path, [f"蓝鲸\t{k}:5", f"鲸。\t{k}:9"])
     detector = Detector(default_detector().catalogue._replace(learned=check))
-    found = detector.detect("先来看看蓝鲸吧。")
+    found = detector.detect("先来看看蓝鲸。")
     assert found.present == ["listen.hospitality"]
-    assert found.evidence["listen.hospitality"] == ["蓝鲸"]
+    assert found.evidence["listen.hospitality"] == ["蓝鲸"]  # words, not punctuation
     # Its words must stand plainly: not negated, not even twice; not quoted to reject.
     for text in ("我可没让您看蓝鲸。", "不能不看蓝鲸。", "他说“先看蓝鲸”，这话不对。"):
         assert "listen.hospitality" not in detector.detect(text).present, text

@@ -246,8 +246,8 @@ class Detector:
             # The words that weighed most must stand as the clerk's own, plainly: no
             # negator bears on them (not even two: 这事我们不能不管 is no refusal), and
             # they are not quoted or reported to be rejected.
-            if spans and not any(negators(ctx, a, b) or (ctx.may_mention and mentioned(ctx, a, b))
-                                 for a, b in spans[:1]):
+            if spans and not (negators(ctx, *spans[0])
+                              or (ctx.may_mention and mentioned(ctx, *spans[0]))):
                 found[cid] = spans
 
     def detect_json_line(self, line: bytes | str) -> str:

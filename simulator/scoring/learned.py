@@ -47,6 +47,7 @@ _SKIPPED_UNIGRAMS = frozenset(" ,.")
 #: Answers a check looks at before it builds its automaton (``LearnedCheck.present``).
 AUTOMATON_AFTER = 300
 _SECOND = itemgetter(1)
+_NOT_WORD = re.compile(r"\W")
 #: Weights and scores are kept as whole numbers of 1/10,000 (the file's precision).
 UNIT = 10_000
 #: Bound of a weight in ``UNIT`` (|w| < 100), and the offset that keeps packed fields positive.
@@ -194,16 +195,18 @@ class LearnedCheck:
         return packed
 
     def evidence(self, text: str, hits: set[str], k: int, limit: int = 2) -> list[tuple[int, int]]:
-        """Spans (normalised) of the plain n-grams that weighed most for criterion ``k``."""
+        """Spans (normalised) of the n-grams of words (no punctuation or space) that weighed
+        most for criterion ``k``, the heaviest first."""
         shift, mask = self._field * k, self._mask
-        weighed = [(((self._packed[gram] >> shift) & mask) - _OFFSET, gram)
-                   for gram in hits if gram[0] != NEGATED]
+        packed = self._packed
+        weighed = [(((packed.get(gram) or self._pack(gram)) >> shift & mask) - _OFFSET, gram)
+                   for gram in hits if gram[0] != NEGATED and not _NOT_WORD.search(gram)]
         spans = []
         for weight, gram in sorted(weighed, reverse=True)[:limit]:
             if weight > 0:
                 at = text.find(gram)
                 spans.append((at, at + len(gram)))
-        return sorted(spans)
+        return spans
 
 
 def _logit(p: float) -> float:
