@@ -74,3 +74,20 @@ def test_serve_without_the_web_extra_says_how_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "textual_serve.server", None)
     assert main(["serve"]) == 1
     assert "pip install -e '.[web]'" in capsys.readouterr().err
+
+
+def test_only_the_named_subcommand_parser_is_built():
+    from simulator.cli import _PARSERS, _command_of, build_parser
+
+    argv = ["--data", "d", "run", "x", "--answers", "f", "--json"]
+    assert _command_of(argv) == "run"
+    parser = build_parser(_command_of(argv))
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    assert list(sub.choices) == ["run"]
+    args = parser.parse_args(argv)
+    assert (args.data, args.scenario, args.answers, args.json) == ("d", "x", "f", True)
+    # Help, an unknown command or none at all: every command, for argparse to list.
+    for other in (["--help"], ["bogus"], [], ["--data=d"], ["-h", "run"]):
+        assert _command_of(other) is None
+    (sub,) = [a for a in build_parser()._actions if a.dest == "command"]
+    assert list(sub.choices) == list(_PARSERS)
