@@ -27,6 +27,7 @@ weight), sorted. A trainer can read which words push a criterion up or down.
 
 from __future__ import annotations
 
+import array
 import json
 import math
 import re
@@ -53,6 +54,8 @@ _NOT_WORD = re.compile(r"\W")
 UNIT = 10_000
 #: Bound of a weight in ``UNIT`` (|w| < 100), and the offset that keeps packed fields positive.
 _OFFSET = 1 << 20
+#: A table of whole numbers: a list, or machine words (``array('i')``, or its bytes).
+Table = list[int] | array.array | bytes | memoryview
 
 
 def features(text: str, segments: Segments) -> set[str]:
@@ -87,7 +90,7 @@ class LearnedCheck:
     score is the same whatever order an answer's n-grams are summed in."""
 
     def __init__(self, criteria: Sequence[str], bias: Sequence[int], veto: float, add: float,
-                 grams: str, starts: list[int], ks: list[int], ws: list[int],
+                 grams: str, starts: Table, ks: Table, ws: Table,
                  trained_on: dict[str, str]) -> None:
         self.criteria = list(criteria)
         self.bias = list(bias)
@@ -98,11 +101,12 @@ class LearnedCheck:
         self.trained_on = dict(trained_on)
         #: the n-grams (tab-separated); the i-th has the weights ``ws[starts[i]:starts[i+1]]``
         #: for the criteria numbered ``ks[starts[i]:starts[i+1]]``
+        starts, ks, ws = _numbers(starts), _numbers(ks), _numbers(ws)
         self._grams, self._starts, self._ks, self._ws = grams, starts, ks, ws
         names = grams.split("\t") if grams else []
         if len(starts) != len(names) + 1 or len(ks) != len(ws) or starts[-1] != len(ks):
             raise ValueError("a learned table that does not add up")
-        self._index = {name: i for i, name in enumerate(names)}
+        self._index = dict(zip(names, range(len(names)), strict=True))
         self._names = frozenset(names)
         if ws and (min(ws) <= -_OFFSET or max(ws) >= _OFFSET or min(ks) < 0 or max(ks) >= len(bias)):
             raise ValueError("a learned weight out of range")
@@ -133,9 +137,10 @@ class LearnedCheck:
                    "\t".join(names), starts, ks, ws, head["trained_on"])
 
     def __getstate__(self) -> dict[str, Any]:
+        """For a cache: the tables as raw bytes (blobs, no JSON numbers to parse)."""
         return {"criteria": self.criteria, "bias": self.bias, "veto": self.veto, "add": self.add,
-                "grams": self._grams, "starts": self._starts, "ks": self._ks, "ws": self._ws,
-                "trained_on": self.trained_on}
+                "grams": self._grams, "starts": self._starts.tobytes(), "ks": self._ks.tobytes(),
+                "ws": self._ws.tobytes(), "trained_on": self.trained_on}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["criteria"], state["bias"], state["veto"], state["add"],
@@ -208,6 +213,14 @@ class LearnedCheck:
                 at = text.find(gram)
                 spans.append((at, at + len(gram)))
         return spans
+
+
+def _numbers(table: Table) -> array.array:
+    if isinstance(table, (bytes, memoryview)):
+        numbers = array.array("i")
+        numbers.frombytes(table)
+        return numbers
+    return table if isinstance(table, array.array) else array.array("i", table)
 
 
 def _logit(p: float) -> float:
