@@ -36,6 +36,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from simulator.scoring.patterns import AUTOMATON_AFTER
 from simulator.scoring.text import Segments
 
 #: Characters that mark the n-grams shortly after them as negated features.
@@ -46,8 +47,6 @@ NEGATION_REACH = 4
 #: The mark of a negated n-gram.
 NEGATED = "¬"
 _SKIPPED_UNIGRAMS = frozenset(" ,.")
-#: Answers a check looks at before it builds its automaton (``LearnedCheck.present``).
-AUTOMATON_AFTER = 300
 _SECOND = itemgetter(1)
 _NOT_WORD = re.compile(r"\W")
 #: Weights and scores are kept as whole numbers of 1/10,000 (the file's precision).
@@ -107,6 +106,7 @@ class LearnedCheck:
         if len(starts) != len(names) + 1 or len(ks) != len(ws) or starts[-1] != len(ks):
             raise ValueError("a learned table that does not add up")
         self._index = dict(zip(names, range(len(names)), strict=True))
+        #: the same names as a set: an answer's features meet it twice as fast as the keys
         self._names = frozenset(names)
         if ws and (min(ws) <= -_OFFSET or max(ws) >= _OFFSET or min(ks) < 0 or max(ks) >= len(bias)):
             raise ValueError("a learned weight out of range")

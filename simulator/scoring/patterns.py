@@ -292,8 +292,9 @@ def _plain_stretches(alt: str) -> list[str]:
 _EXPANSION_LIMIT = 4000
 #: Scanner key prefix for the anchor phrases of a part that has a gap or a number.
 ANCHOR = "^"
-#: Answers a scanner walks before it builds its automaton (see ``PhraseScanner``).
-_AUTOMATON_AFTER = 300
+#: Answers a scanner walks before it builds its automaton (see ``PhraseScanner``; the
+#: learned check switches at the same point).
+AUTOMATON_AFTER = 300
 #: The separator of the scanner's waiting phrases: never in normalised text (tabs become
 #: spaces there), and short in the cache's JSON.
 _SEPARATOR = "\t"
@@ -318,7 +319,7 @@ class PhraseScanner:
     C-level decoding and splitting. A phrase holding a tab could never match normalised
     text and is left out.
 
-    A long run (``simulator detect`` over a file) switches, after ``_AUTOMATON_AFTER``
+    A long run (``simulator detect`` over a file) switches, after ``AUTOMATON_AFTER``
     answers, to an Aho-Corasick automaton in C (pyahocorasick), which finds the same
     phrases in about half the time but takes ~10 ms to build: more than a handful of
     answers in the TUI or ``simulator run`` would ever win back.
@@ -426,7 +427,7 @@ class PhraseScanner:
         if self._automaton is not None:
             return self._scan_automaton(text)
         self._scans += 1
-        if self._scans == _AUTOMATON_AFTER:
+        if self._scans == AUTOMATON_AFTER:
             with self._lock:
                 if self._automaton is None:
                     self.build_automaton()
