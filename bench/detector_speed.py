@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulator.scoring import default_detector  # noqa: E402
+from simulator.scoring.detector import detect_lines  # noqa: E402
 
 
 def answers(count: int) -> list[str]:
@@ -44,8 +45,8 @@ def main() -> int:
     in_process, reference, latencies = [], [], []
     for _ in range(args.runs):
         start = time.perf_counter()
-        for line in lines:
-            detector.detect_json_line(line)
+        for _ in detect_lines(lines):  # what `simulator detect` does with each line
+            pass
         in_process.append(args.answers / (time.perf_counter() - start))
         start = time.perf_counter()
         for line in lines:

@@ -35,12 +35,11 @@ def cmd_criteria(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from simulator.scoring import default_detector
+    from simulator.scoring.detector import detect_lines
 
-    detector = default_detector()
     out = sys.stdout
-    for line in sys.stdin.buffer:
-        out.write(detector.detect_json_line(line))
+    for line in detect_lines(sys.stdin.buffer):
+        out.write(line)
         out.write("\n")
     out.flush()
     return 0

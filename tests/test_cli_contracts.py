@@ -60,6 +60,24 @@ def test_detect_survives_hostile_input():
     assert "listen.hospitality" in out[2]["present"]
 
 
+def test_detect_writes_each_line_as_json_dumps_would():
+    from pathlib import Path
+
+    from simulator.scoring.detector import detect_lines
+
+    data = Path(__file__).parent / "data"
+    texts = [json.loads(line)["text"] for path in sorted(data.glob("dev_*.jsonl"))
+             for line in path.read_text("utf-8").splitlines()[:40] if line.strip()]
+    texts += ['您说"请坐"\\，\t先坐\x07下\u2028喝水😀', "請坐，喝口水", "lone \ud800 请坐"]
+    lines = [json.dumps({"text": text}) for text in texts]
+    for line, out in zip(lines, detect_lines(lines), strict=True):
+        found = json.loads(out)
+        assert set(found) == {"present", "evidence"}
+        ensure_ascii = "\ud800" in line and any("\ud800" in e for v in found["evidence"].values() for e in v)
+        assert out == json.dumps(found, ensure_ascii=ensure_ascii), line
+    assert "listen.hospitality" in json.loads(out)["present"]
+
+
 def test_detect_does_not_import_textual():
     code = ("import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(b'{\"text\": \"x\"}\\n'));"
             "from simulator.cli import main; main(['detect']);"

@@ -1,6 +1,7 @@
 """The fast paths give exactly what the general ones give: jinja-free conditions and
 templates against the jinja2 sandbox, the phrase scanner against a brute-force search, the
-spaces-between-Chinese check against its regex, and skipping OpenCC against converting.
+spaces-between-Chinese check against its regex, the negator shortcuts against the regexes
+alone, and skipping OpenCC against converting.
 
 ``python tests/test_fast_paths.py`` rewrites ``simulator/scoring/t2s_triggers.txt`` from
 the installed OpenCC's dictionaries (after an OpenCC upgrade, when its test says so).
@@ -31,8 +32,8 @@ from simulator.engine import (
 from simulator.loader import load_scenario
 from simulator.scoring import text as text_module
 from simulator.scoring.detector import load_catalogue
-from simulator.scoring.patterns import PhraseScanner
-from simulator.scoring.text import _cjk_spaces, _converter, normalise
+from simulator.scoring.patterns import Context, PhraseScanner
+from simulator.scoring.text import _cjk_spaces, _converter, normalise, split
 
 FAST = [
     "mood >= 90", "mood>=90", "mood < 70", "mood == 0", "mood != 5", "mood <= 10",
@@ -168,6 +169,29 @@ def test_the_automaton_finds_what_the_walk_finds():
         for line in path.read_text(encoding="utf-8").splitlines():
             norm = normalise(json.loads(line)["text"]).text
             assert fast.scan(norm) == walk.scan(norm), norm
+
+
+def test_negators_skip_only_words_the_regexes_find_nothing_in():
+    """``negators`` looks at its regexes only when a negator's character is there, and the
+    rules skip it for an answer without one; the counts are those of the regexes alone."""
+    from simulator.scoring import patterns
+
+    def by_regexes(ctx, start, end):
+        c_start, c_end = ctx.clause(start)
+        prefix = patterns._LEXICALISED.sub(" ", ctx.text[max(c_start, start - 12):start])
+        return len(patterns._NEGATOR.findall(prefix)) + bool(
+            patterns._POTENTIAL_NEGATION.match(ctx.text, end, c_end))
+
+    random.seed(5)
+    words = ["不", "没有", "别", "非常", "休想", "不过", "做不到", "安排", "保证", "好", "，", "。", "莫", "未来"]
+    for _ in range(3000):
+        text = normalise("".join(random.choice(words) for _ in range(random.randint(1, 8)))).text
+        ctx = Context(text, split(text))
+        for start in range(len(text)):
+            for end in range(start + 1, min(len(text), start + 4) + 1):
+                expected = by_regexes(ctx, start, end)
+                assert patterns.negators(ctx, start, end) == expected, (text, start, end)
+                assert ctx.may_negate or expected == 0, text
 
 
 def test_regexes_from_kept_programs_are_the_compiled_ones():

@@ -54,22 +54,31 @@ def test_features_are_every_ngram_and_the_negated_ones(normalised):
         assert features(text, split(text)) == plain_features(text), text
 
 
-def test_present_and_scores_fast_paths_give_the_plain_sums(normalised):
+def test_scores_walk_and_automaton_give_the_plain_sums(normalised):
     check = default_detector().catalogue.learned
-    fresh = LearnedCheck(**{k: v for k, v in check.__getstate__().items()})
-    walk = [fresh.present(text, split(text)) for text in normalised[:200]]  # before the automaton
+    fresh = LearnedCheck(**check.__getstate__())
+    walk = [fresh.scores(text, split(text))[0] for text in normalised[:200]]  # before the automaton
     fresh._build_automaton()
-    for text, hits in zip(normalised, walk + [None] * len(normalised), strict=False):
-        found = fresh.present(text, split(text))
-        assert found == features(text, split(text)) & fresh._names, text
-        if hits is not None:
-            assert hits == found
+    assert fresh._automaton is not None
+    for text, walked in zip(normalised, walk + [None] * len(normalised), strict=False):
         plain = list(fresh.bias)
-        for gram in found:
+        for gram in features(text, split(text)) & fresh._index.keys():
             i = fresh._index[gram]
             for j in range(fresh._starts[i], fresh._starts[i + 1]):
                 plain[fresh._ks[j]] += fresh._ws[j]
-        assert fresh.scores(found) == plain, text
+        assert fresh.scores(text, split(text))[0] == plain, text
+        if walked is not None:
+            assert walked == plain, text
+
+
+def test_a_typed_negation_mark_makes_no_negated_feature_walked_or_not():
+    check = default_detector().catalogue.learned
+    fresh = LearnedCheck(**check.__getstate__())
+    marked = next(gram for gram in fresh._index if gram[0] == NEGATED and len(gram) > 1)
+    text = "好" + marked  # the mark itself typed: plain characters, not a negator
+    walked = fresh.scores(text, split(text))[0]
+    fresh._build_automaton()
+    assert fresh.scores(text, split(text))[0] == walked
 
 
 def test_the_shipped_model_is_trained_on_the_current_tuning_sets():
@@ -98,7 +107,7 @@ def test_training_writes_what_inference_reads(tmp_path):
         for gram in found & weights.keys():
             for k, w in weights[gram].items():
                 expected[k] += round(w * UNIT)
-        assert check.scores(check.present(norm, split(norm))) == expected, text
+        assert check.scores(norm, split(norm))[0] == expected, text
 
 
 def test_the_trainer_refuses_the_heldout_part(monkeypatch, capsys):

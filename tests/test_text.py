@@ -2,6 +2,7 @@
 
 import pytest
 
+from simulator.scoring import text as text_module
 from simulator.scoring.text import chinese_to_int, normalise, split
 
 
@@ -63,6 +64,31 @@ def test_offsets_after_nfkc_expansion():
     start = norm.text.index("请坐")
     a, b = norm.to_original(start, start + 2)
     assert text[a:b] == "请坐"
+
+
+def per_character_edit(norm, edits):
+    """``text._edit`` the slow way: one piece per character, then rebuilt."""
+    chars = text_module._pieces(norm)
+    pieces, last = [], 0
+    for a, b, new in edits:
+        pieces += chars[last:a]
+        pieces.append((new, chars[a][1], chars[b - 1][2]))
+        last = b
+    pieces += chars[last:]
+    return text_module._rebuild(pieces, norm.original)
+
+
+@pytest.mark.parametrize("original", ["我们六十日内答复您", "面积㎡很大，十五日内答复", "別 着 急，三十天",
+                                      "两个月 后 再来", "ａ　十 五 日"])
+def test_edits_map_every_character_back_as_the_per_character_way(original):
+    for norm in (text_module.Normalised(original, original), normalise(original)):
+        n = len(norm.text)
+        for edits in ([(0, 1, "")], [(0, 2, "15")], [(1, 3, ""), (4, n, "七")], [(n - 1, n, "xyz")]):
+            if n >= 5:
+                fast, slow = text_module._edit(norm, edits), per_character_edit(norm, edits)
+                assert fast == slow, (original, edits)
+                assert [fast.to_original(i, i + 1) for i in range(len(fast.text))] == \
+                    [slow.to_original(i, i + 1) for i in range(len(slow.text))]
 
 
 def test_clauses_split_on_punctuation_and_contrast_words():

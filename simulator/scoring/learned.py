@@ -31,6 +31,7 @@ import array
 import json
 import math
 import re
+import struct
 from collections.abc import Sequence
 from operator import itemgetter
 from pathlib import Path
@@ -51,8 +52,6 @@ _SECOND = itemgetter(1)
 _NOT_WORD = re.compile(r"\W")
 #: Weights and scores are kept as whole numbers of 1/10,000 (the file's precision).
 UNIT = 10_000
-#: Bound of a weight in ``UNIT`` (|w| < 100), and the offset that keeps packed fields positive.
-_OFFSET = 1 << 20
 #: A table of whole numbers: a list, or machine words (``array('i')``, or its bytes).
 Table = list[int] | array.array | bytes | memoryview
 
@@ -61,14 +60,19 @@ def features(text: str, segments: Segments) -> set[str]:
     """The features of a normalised answer: its 1-3-grams (not a lone space, comma or
     full stop), and ``¬``-marked those starting within ``NEGATION_REACH`` characters
     after a negator and ending inside the negator's clause."""
+    return plain_features(text) | {NEGATED + gram for gram in negated_grams(text, segments)}
+
+
+def plain_features(text: str) -> set[str]:
+    """The unmarked features of ``features``: every 1-3-gram but a lone space, comma or stop."""
     found = set(text) - _SKIPPED_UNIGRAMS
     found.update(map(str.__add__, text, text[1:]))
     found.update(map("".join, zip(text, text[1:], text[2:], strict=False)))  # stops at the shortest
-    return found | negated_features(text, segments)
+    return found
 
 
-def negated_features(text: str, segments: Segments) -> set[str]:
-    """The ``¬``-marked features of ``features``."""
+def negated_grams(text: str, segments: Segments) -> set[str]:
+    """The n-grams of ``features`` that it marks ``¬`` (without the mark)."""
     found: set[str] = set()
     if NEGATORS.isdisjoint(text):
         return found
@@ -77,11 +81,15 @@ def negated_features(text: str, segments: Segments) -> set[str]:
         i = match.start()
         index = segments.clause_index(i)
         end = clauses[index][1] if index >= 0 and clauses[index][1] > i else n
-        for start in range(i + 1, min(i + 1 + NEGATION_REACH, end)):
-            for size in (1, 2, 3):
-                if start + size <= end:
-                    found.add(NEGATED + text[start:start + size])
+        window = text[i + 1:min(i + 1 + NEGATION_REACH + 2, end)]
+        found.update(map(window.__getitem__, _WINDOW_SLICES[len(window)]))
     return found
+
+
+#: The n-grams of a window after a negator that ``negated_grams`` takes, by its length:
+#: those starting within ``NEGATION_REACH`` characters and ending inside the window.
+_WINDOW_SLICES = [[slice(a, a + size) for a in range(min(NEGATION_REACH, m)) for size in (1, 2, 3)
+                   if a + size <= m] for m in range(NEGATION_REACH + 3)]
 
 
 class LearnedCheck:
@@ -105,17 +113,28 @@ class LearnedCheck:
         names = grams.split("\t") if grams else []
         if len(starts) != len(names) + 1 or len(ks) != len(ws) or starts[-1] != len(ks):
             raise ValueError("a learned table that does not add up")
+        if ks and (min(ks) < 0 or max(ks) >= len(self.bias)):
+            raise ValueError("a learned weight for a criterion it does not know")
+        self._names = names
         self._index = dict(zip(names, range(len(names)), strict=True))
-        #: the same names as a set: an answer's features meet it twice as fast as the keys
-        self._names = frozenset(names)
-        if ws and (min(ws) <= -_OFFSET or max(ws) >= _OFFSET or min(ks) < 0 or max(ks) >= len(bias)):
+        #: the unmarked n-grams, and the marked ones by their words (see ``scores``)
+        self._plain = frozenset(name for name in names if name[:1] != NEGATED)
+        self._negated = {name[1:]: i for name, i in self._index.items() if name[:1] == NEGATED}
+        # The packing of ``scores``: an n-gram's weights, each in its field of ``_field``
+        # bits at an offset above any weight, so that no field is ever negative.
+        self._offset = 1 << max(max(ws, default=0), -min(ws, default=0), *map(abs, self.bias), 1).bit_length()
+        most = 2 * self._offset * (len(names) + 1)  # every n-gram and the bias at once
+        self._field = 32 if most < 1 << 32 else 64 if most < 1 << 64 else 0
+        if not self._field:
             raise ValueError("a learned weight out of range")
-        #: ``scores``: bits per criterion, every field at its offset, each n-gram packed
-        self._field = (2 * _OFFSET * max(len(names), 1)).bit_length()
-        self._mask = (1 << self._field) - 1
-        self._base = sum(_OFFSET << (self._field * k) for k in range(len(self.bias)))
-        self._packed: dict[str, int] = {}
+        self._fields = struct.Struct(f"<{len(self.bias)}{'I' if self._field == 32 else 'Q'}")
+        #: every field at its offset: an n-gram without weights; with the bias, the sum's start
+        self._offsets = sum(self._offset << (self._field * k) for k in range(len(self.bias)))
+        self._bias = self._offsets + sum(b << (self._field * k) for k, b in enumerate(self.bias))
+        #: n-gram number -> its packed weights (0 until it is first met)
+        self._packed = [0] * len(names)
         self._answers = 0
+        #: after ``AUTOMATON_AFTER`` answers: finds the unmarked n-grams' numbers
         self._automaton: Any = None
 
     @classmethod
@@ -147,66 +166,60 @@ class LearnedCheck:
                       state["grams"], state["starts"], state["ks"], state["ws"],
                       state["trained_on"])
 
-    def present(self, text: str, segments: Segments) -> set[str]:
-        """The model's n-grams among the features of a normalised answer.
+    def scores(self, text: str, segments: Segments) -> tuple[list[int], set[int]]:
+        """Each criterion's score (log-odds, in ``UNIT``) for a normalised answer, and the
+        numbers of the model's n-grams it holds (for ``evidence``).
 
-        After ``AUTOMATON_AFTER`` answers the plain n-grams are found by an Aho-Corasick
-        automaton in C (pyahocorasick, as the phrase scan does) instead of listing every
-        n-gram of the answer; both give the same set (a test holds them to it)."""
-        if self._automaton is None:
+        Summed in C: each n-gram's weights are packed into one integer, a field per
+        criterion (``_pack``), so the sum of the n-grams the answer holds is one ``sum``
+        whose fields are read back as machine words. After ``AUTOMATON_AFTER`` answers
+        the unmarked n-grams are found by an Aho-Corasick automaton in C (pyahocorasick,
+        as the phrase scan does) instead of listing every n-gram of the answer; both give
+        the same scores (a test holds them to it)."""
+        packed, negated = self._packed, self._negated
+        if self._automaton is not None:  # every n-gram is packed by then
+            found = set(map(_SECOND, self._automaton.iter(text)))  # (end, number) pairs
+            if not NEGATORS.isdisjoint(text):
+                found.update(map(negated.__getitem__, negated_grams(text, segments) & negated.keys()))
+        else:
             self._answers += 1
             if self._answers == AUTOMATON_AFTER:
                 self._build_automaton()
-            return features(text, segments) & self._names
-        found = set(map(_SECOND, self._automaton.iter(text)))  # (end, gram) pairs
-        if not NEGATORS.isdisjoint(text):
-            found |= negated_features(text, segments) & self._names
-        return found
+            found = set(map(self._index.__getitem__, plain_features(text) & self._plain))
+            found.update(map(negated.__getitem__, negated_grams(text, segments) & negated.keys()))
+            for i in [i for i in found if not packed[i]]:  # packed when first met
+                packed[i] = self._pack(i)
+        total = sum(map(packed.__getitem__, found), self._bias)
+        offset = (len(found) + 1) * self._offset  # the bias's and each n-gram's
+        return [field - offset for field in self._fields.unpack(
+            total.to_bytes(self._fields.size, "little"))], found
+
+    def _pack(self, i: int) -> int:
+        field, packed = self._field, self._offsets
+        for j in range(self._starts[i], self._starts[i + 1]):
+            packed += self._ws[j] << (field * self._ks[j])
+        return packed
 
     def _build_automaton(self) -> None:
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
-        for gram in self._names:
-            if gram[0] != NEGATED:
-                automaton.add_word(gram, gram)
+        for gram in self._plain:
+            automaton.add_word(gram, self._index[gram])
         if len(automaton):
             automaton.make_automaton()
             self._automaton = automaton
-        for gram in self._index.keys() - self._packed.keys():  # a long run: all at once
-            self._packed[gram] = self._pack(gram)
-
-    def scores(self, hits: set[str]) -> list[int]:
-        """Each criterion's score (log-odds, in ``UNIT``) for an answer holding these of
-        the model's n-grams (``present``).
-
-        Summed in C: each n-gram's weights are packed into one integer, a field of
-        ``_field`` bits per criterion holding ``_OFFSET + weight`` (never negative), wide
-        enough that the fields of all the model's n-grams together cannot overflow. The
-        sum of the packed integers is the packed sum; each field, less the offsets, is
-        that criterion's total."""
         packed = self._packed
-        if len(packed) < len(self._index):  # each n-gram is packed when first met
-            for gram in [gram for gram in hits if gram not in packed]:
-                packed[gram] = self._pack(gram)
-        total = sum(map(packed.__getitem__, hits))
-        offset, field, mask = len(hits) * _OFFSET, self._field, self._mask
-        return [b + ((total >> (field * k)) & mask) - offset for k, b in enumerate(self.bias)]
+        for i, value in enumerate(packed):  # a long run: all at once
+            if not value:
+                packed[i] = self._pack(i)
 
-    def _pack(self, gram: str) -> int:
-        i = self._index[gram]
-        packed = self._base
-        for j in range(self._starts[i], self._starts[i + 1]):
-            packed += self._ws[j] << (self._field * self._ks[j])
-        return packed
-
-    def evidence(self, text: str, hits: set[str], k: int, limit: int = 2) -> list[tuple[int, int]]:
+    def evidence(self, text: str, found: set[int], k: int, limit: int = 2) -> list[tuple[int, int]]:
         """Spans (normalised) of the n-grams of words (no punctuation or space) that weighed
-        most for criterion ``k``, the heaviest first."""
-        shift, mask = self._field * k, self._mask
-        packed = self._packed
-        weighed = [(((packed.get(gram) or self._pack(gram)) >> shift & mask) - _OFFSET, gram)
-                   for gram in hits if gram[0] != NEGATED and not _NOT_WORD.search(gram)]
+        most for criterion ``k``, the heaviest first, among those ``scores`` found."""
+        shift, mask, packed, names = self._field * k, (1 << self._field) - 1, self._packed, self._names
+        weighed = [((packed[i] >> shift & mask) - self._offset, names[i]) for i in found
+                   if names[i][:1] != NEGATED and not _NOT_WORD.search(names[i])]
         spans = []
         for weight, gram in sorted(weighed, reverse=True)[:limit]:
             if weight > 0:

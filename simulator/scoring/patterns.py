@@ -37,7 +37,6 @@ from __future__ import annotations
 import _thread  # threading's own import would cost ~0.7 ms of a run; a lock is all we need
 import itertools
 import re
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -60,7 +59,9 @@ _LEXICALISED = _REGEXES.compile(
 # 不是不想 (it is not that I would not…) still leaves the thing undone: one negator.
 _NEGATOR = _REGEXES.compile("不是不想|不是不愿意|不是不愿|没有|无法|无权|无从|不|没|别|未|非|勿|莫|甭|休想")
 
-# A negative potential complement shortly after the words: 安排不了, 做不到.
+#: Every match of ``_NEGATOR`` holds one of these: words without them need no regex.
+_NEGATOR_CHARS = frozenset("不没无别未非勿莫甭休")
+# A negative potential complement shortly after the words (each holds 不): 安排不了, 做不到.
 _POTENTIAL_NEGATION = _REGEXES.compile("(?:(?!。)[^,!?;:]){0,5}?(安排不了|做不到|办不到|去不了|来不了)")
 # A rhetorical question answered by a denial: 我们把您当刺头？不会的。
 _DENIAL_AFTER_QUESTION = _REGEXES.compile(
@@ -105,17 +106,11 @@ def _check_normalised(words: Iterable[str], part: str) -> None:
                                f"按原样永远匹配不到；请写作“{folded}”（数字也可写 #）")
 
 
-class Hit(NamedTuple):
-    """One rule match: spans in the normalised text."""
-
-    spans: tuple[tuple[int, int], ...]
-
-
 class Context:
     """Everything a rule needs to know about one normalised answer."""
 
-    __slots__ = ("text", "segments", "scanner", "scanned", "may_mention", "_cache", "_quotes",
-                 "_negated", "_mentioned")
+    __slots__ = ("text", "segments", "scanner", "scanned", "may_negate", "may_mention", "_cache",
+                 "_any", "_negated", "_mentioned")
 
     def __init__(self, text: str, segments: Segments, scanner: PhraseScanner | None = None) -> None:
         self.text = text
@@ -123,25 +118,21 @@ class Context:
         self.scanner = scanner
         #: part pattern -> its matches; first filled by the one-pass phrase scan
         self._cache: dict[str, list[tuple[int, int]]] = {}
-        self._quotes: list[int] | None = None
+        #: id of a tuple of parts (an exclusion list) -> the matches of any of them
+        self._any: dict[int, list[tuple[int, int]]] = {}
         #: span -> negated / mentioned: the same words are weighed by many rules
         self._negated: dict[tuple[int, int], bool] = {}
         self._mentioned: dict[tuple[int, int], bool] = {}
         #: The scanner keys the phrase scan found in this answer (parts and anchors).
         self.scanned: frozenset[str] = frozenset()
         if scanner is not None:
-            hits = scanner.scan(text)
-            self._cache.update(hits)
-            self.scanned = frozenset(hits)
+            self._cache = scanner.scan(text)  # a new dict for every answer
+            self.scanned = frozenset(self._cache)
+        #: False when the answer holds no negator: ``negators`` need not look.
+        self.may_negate = not _NEGATOR_CHARS.isdisjoint(text)
         #: False when nothing in the answer can make words a mention (no quote, question,
         #: reporting verb, hypothetical or named word): ``mentioned`` need not look.
         self.may_mention = _MENTION_TRIGGER.search(text) is not None
-
-    def quotes_before(self, pos: int) -> int:
-        """How many quotation marks stand before ``pos``."""
-        if self._quotes is None:
-            self._quotes = [i for i, ch in enumerate(self.text) if ch == '"']
-        return bisect_left(self._quotes, pos)
 
     def find(self, part: LazyPattern) -> list[tuple[int, int]]:
         """Matches of ``part``: from the one-pass phrase scan, else by its regex (cached)."""
@@ -157,13 +148,17 @@ class Context:
             self._cache[part.pattern] = found
         return found
 
+    def find_any(self, parts: tuple[LazyPattern, ...]) -> list[tuple[int, int]]:
+        """Matches of any of ``parts`` (an exclusion list: many rules weigh the same one)."""
+        if len(parts) == 1:
+            return self.find(parts[0])
+        found = self._any.get(id(parts))  # the catalogue's tuples outlive the answer
+        if found is None:
+            found = self._any[id(parts)] = [span for part in parts for span in self.find(part)]
+        return found
+
     def clause(self, pos: int) -> tuple[int, int]:
         return self.segments.clauses[self.segments.clause_index(pos)]
-
-
-def negated(ctx: Context, start: int, end: int) -> bool:
-    """Whether the words at start:end stand under an odd number of negators."""
-    return negators(ctx, start, end) % 2 == 1
 
 
 def negators(ctx: Context, start: int, end: int) -> int:
@@ -172,10 +167,10 @@ def negators(ctx: Context, start: int, end: int) -> int:
     c_start, c_end = ctx.clause(start)
     prefix = ctx.text[max(c_start, start - _NEGATION_WINDOW):start]
     count = 0
-    if prefix:
+    if not _NEGATOR_CHARS.isdisjoint(prefix):
         prefix = _LEXICALISED.sub(" ", prefix)  # a negator cannot span the space left
         count = len(_NEGATOR.findall(prefix))
-    if _POTENTIAL_NEGATION.match(ctx.text, end, c_end):
+    if ctx.text.find("不", end, c_end) >= 0 and _POTENTIAL_NEGATION.match(ctx.text, end, c_end):
         count += 1
     return count
 
@@ -196,9 +191,9 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     if _NAMED_WORD.match(ctx.text, end):
         return True
     after = ctx.text[end:min(len(ctx.text), s_end + 40)]
-    if _HYPOTHETICAL.search(sentence_before) and _FALSE_PROMISE.search(after):
+    if _FALSE_PROMISE.search(after) and _HYPOTHETICAL.search(sentence_before):
         return True
-    quoted = sentence_before.count('"') % 2 == 1 or ctx.quotes_before(start) % 2 == 1
+    quoted = sentence_before.count('"') % 2 == 1 or ctx.text.count('"', 0, start) % 2 == 1
     reported = _REPORTED.search(sentence_before) is not None
     if not (quoted or reported):
         return False
@@ -411,15 +406,17 @@ class PhraseScanner:
 
     def _scan_automaton(self, text: str) -> dict[str, list[tuple[int, int]]]:
         hits: dict[str, list[tuple[int, int]]] = {}
+        more = []  # the keys found more than once
         for last, (length, keys) in self._automaton.iter(text):
             span = (last + 1 - length, last + 1)
             for key in keys:
                 if key in hits:
                     hits[key].append(span)
+                    more.append(key)
                 else:
                     hits[key] = [span]
-        for spans in hits.values():
-            spans.sort()  # as the walk gives them: by start, the shorter first
+        for key in more:
+            hits[key].sort()  # as the walk gives them: by start, the shorter first
         return hits
 
     def scan(self, text: str) -> dict[str, list[tuple[int, int]]]:
@@ -766,18 +763,22 @@ class Rule(NamedTuple):
     negatable: bool = True
     exclude_scope: str = "clause"  # where an exclusion is looked for
 
-    def hits(self, ctx: Context) -> list[Hit]:
+    def hits(self, ctx: Context) -> list[tuple[tuple[int, int], ...]]:
+        """Each match: one span per part (normalised text)."""
+        if len(self.parts) == 1:
+            spans = ctx.find(self.parts[0])
+            excluded = ctx.find_any(self.exclude) if spans and self.exclude else ()
+            return [(span,) for span in spans if self._counts(ctx, span, excluded)]
         raw = [ctx.find(part) for part in self.parts]
         if not all(raw):  # a part is missing: no need to weigh the others
             return []
+        excluded = ctx.find_any(self.exclude) if self.exclude else ()
         found = []
         for spans in raw:
-            spans = [s for s in spans if self._counts(ctx, s)]
+            spans = [s for s in spans if self._counts(ctx, s, excluded)]
             if not spans:
                 return []
             found.append(spans)
-        if len(self.parts) == 1:
-            return [Hit((span,)) for span in found[0]]
         # The first span of every other part, by scope (clause, sentence or answer).
         firsts = []
         for spans in found[1:]:
@@ -790,7 +791,7 @@ class Rule(NamedTuple):
             key = self._scope_key(ctx, span[0])
             others = [by_scope.get(key) for by_scope in firsts]
             if all(others):
-                hits.append(Hit((span, *others)))
+                hits.append((span, *others))
         return hits
 
     def _scope_key(self, ctx: Context, pos: int) -> object:
@@ -800,21 +801,22 @@ class Rule(NamedTuple):
             return ctx.segments.sentence_at(pos)
         return ctx.segments.clause_index(pos)
 
-    def _counts(self, ctx: Context, span: tuple[int, int]) -> bool:
-        start, end = span
-        if self.exclude and _excluded(ctx, self.exclude, start, self.exclude_scope):
+    def _counts(self, ctx: Context, span: tuple[int, int], excluded: list[tuple[int, int]]) -> bool:
+        """Whether the words at ``span`` count: not near a match of the rule's exclusions
+        (``excluded``), not negated (an odd number of negators), not a mention."""
+        if excluded and _near(ctx, excluded, span[0], self.exclude_scope):
             return False
-        if self.negatable:
+        if self.negatable and ctx.may_negate:
             found = ctx._negated.get(span)
             if found is None:
-                found = ctx._negated[span] = negated(ctx, start, end)
+                found = ctx._negated[span] = negators(ctx, *span) % 2 == 1
             if found:
                 return False
         if not ctx.may_mention:
             return True
         found = ctx._mentioned.get(span)
         if found is None:
-            found = ctx._mentioned[span] = mentioned(ctx, start, end)
+            found = ctx._mentioned[span] = mentioned(ctx, *span)
         return not found
 
 
@@ -833,22 +835,23 @@ class Matcher(NamedTuple):
         the phrase scan left a chance); all of them when None.
         """
         spans: list[tuple[int, int]] = []
-        for rule in self.rules if rules is None else [self.rules[i] for i in rules]:
+        excluded = None
+        for rule in self.rules if rules is None else map(self.rules.__getitem__, rules):
             for hit in rule.hits(ctx):
-                if self.exclude and any(
-                    _excluded(ctx, self.exclude, s[0], self.exclude_scope) for s in hit.spans
-                ):
-                    continue
-                spans.extend(hit.spans)
-        return sorted(set(spans))
+                if self.exclude:
+                    if excluded is None:
+                        excluded = ctx.find_any(self.exclude)
+                    if excluded and any(_near(ctx, excluded, s[0], self.exclude_scope) for s in hit):
+                        continue
+                spans.extend(hit)
+        return sorted(set(spans)) if len(spans) > 1 else spans
 
 
-def _excluded(ctx: Context, exclude: tuple[LazyPattern, ...], pos: int, scope: str) -> bool:
-    """Whether an exclusion matches around ``pos`` (its clause, sentence or the answer)."""
-    found = ctx.find(exclude[0]) if len(exclude) == 1 else \
-        [span for part in exclude for span in ctx.find(part)]
-    if not found or scope == "answer":
-        return bool(found)
+def _near(ctx: Context, found: list[tuple[int, int]], pos: int, scope: str) -> bool:
+    """Whether one of ``found`` (an exclusion's matches) lies in the clause or sentence of
+    ``pos``, or anywhere in the answer."""
+    if scope == "answer":
+        return True
     start, end = ctx.segments.sentence_at(pos) if scope == "sentence" else ctx.clause(pos)
     return any(start <= a and b <= end for a, b in found)
 

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -195,24 +196,40 @@ def _cjk_spaces(text: str) -> list[tuple[int, int]]:
 
 
 def _drop_cjk_spaces(norm: Normalised) -> Normalised:
-    chars = _pieces(norm)
-    drop = {i for a, b in _cjk_spaces(norm.text) for i in range(a, b)}
-    return _rebuild([c for i, c in enumerate(chars) if i not in drop], norm.original)
+    return _edit(norm, [(a, b, "") for a, b in _cjk_spaces(norm.text)])
 
 
 def _numerals(norm: Normalised) -> Normalised:
-    chars = _pieces(norm)
-    pieces: list[tuple[str, int, int]] = []
-    last = 0
+    edits = []
     for match in _NUMERAL.finditer(norm.text):
         value = chinese_to_int(match.group())
-        if value is None:
-            continue
-        pieces.extend(chars[last:match.start()])
-        pieces.append((str(value), chars[match.start()][1], chars[match.end() - 1][2]))
-        last = match.end()
-    pieces.extend(chars[last:])
-    return _rebuild(pieces, norm.original)
+        if value is not None:
+            edits.append((match.start(), match.end(), str(value)))
+    return _edit(norm, edits) if edits else norm
+
+
+def _edit(norm: Normalised, edits: list[tuple[int, int, str]]) -> Normalised:
+    """``norm`` with each ``text[a:b]`` replaced by ``new`` (edits in order, not
+    overlapping); every character of ``new`` comes from the whole original span of what
+    it replaced. All slicing, no work per character: a long answer costs little more."""
+    text = norm.text
+    starts = range(len(text)) if norm.starts is None else norm.starts
+    ends = range(1, len(text) + 1) if norm.ends is None else norm.ends
+    pieces: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    last = 0
+    for a, b, new in edits:
+        pieces += (text[last:a], new)
+        new_starts += starts[last:a]
+        new_starts += [starts[a]] * len(new)
+        new_ends += ends[last:a]
+        new_ends += [ends[b - 1]] * len(new)
+        last = b
+    pieces.append(text[last:])
+    new_starts += starts[last:]
+    new_ends += ends[last:]
+    return Normalised("".join(pieces), norm.original, tuple(new_starts), tuple(new_ends))
 
 
 # Clause boundaries: punctuation, line breaks, and a contrast word (但/但是/不过/可是/
@@ -224,6 +241,7 @@ _CONTRAST = r"(?=[但不可然只])(?<!不)(?=但是|但|不过(?!问)|可是|�
 _CLAUSE = _REGEXES.compile(f"{_CLAUSE_PUNCT}|{_CONTRAST}")
 _SENTENCE = _REGEXES.compile(r"[。!?;\n]|\.(?<!\d\.)|\.(?!\d)")
 _REGEXES.keep()  # the last of this module's fixed regexes is above
+_FIRST = itemgetter(0)
 
 
 class Segments(NamedTuple):
@@ -257,4 +275,4 @@ def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
 def split(text: str) -> Segments:
     """Clauses and sentences of a normalised text, as (start, end) spans."""
     clauses, sentences = _spans(_CLAUSE, text), _spans(_SENTENCE, text)
-    return Segments(clauses, sentences, tuple(c[0] for c in clauses), tuple(s[0] for s in sentences))
+    return Segments(clauses, sentences, tuple(map(_FIRST, clauses)), tuple(map(_FIRST, sentences)))
