@@ -192,14 +192,16 @@ class Detector:
                         (cid, i, frozenset(needs) if len(set(needs)) > 1 else None))
                 else:
                     self._always.setdefault(cid, []).append(i)
+        #: the keys some rule is filed under (the scan also sees exclusions, anchors, later parts)
+        self._filed = frozenset(self._by_key)
 
     def detect(self, text: str, extra: dict[str, Criterion] | None = None) -> Detection:
         norm = normalise(text)
         ctx = Context(norm.text, split(norm.text), self.scanner)
         scanned = ctx.scanned
         todo: dict[str, list[int] | None] = {cid: list(rules) for cid, rules in self._always.items()}
-        for key in scanned:
-            for cid, i, needs in self._by_key.get(key, ()):
+        for key in scanned & self._filed:
+            for cid, i, needs in self._by_key[key]:
                 if needs is None or needs <= scanned:
                     if cid in todo:
                         todo[cid].append(i)

@@ -110,7 +110,7 @@ class Context:
     """Everything a rule needs to know about one normalised answer."""
 
     __slots__ = ("text", "segments", "scanner", "scanned", "may_negate", "may_mention", "_cache",
-                 "_any", "_negated", "_mentioned")
+                 "_any", "_negated", "_mentioned", "_marks")
 
     def __init__(self, text: str, segments: Segments, scanner: PhraseScanner | None = None) -> None:
         self.text = text
@@ -123,6 +123,7 @@ class Context:
         #: span -> negated / mentioned: the same words are weighed by many rules
         self._negated: dict[tuple[int, int], bool] = {}
         self._mentioned: dict[tuple[int, int], bool] = {}
+        self._marks: tuple[bool, bool, bool, bool] | None = None
         #: The scanner keys the phrase scan found in this answer (parts and anchors).
         self.scanned: frozenset[str] = frozenset()
         if scanner is not None:
@@ -139,10 +140,8 @@ class Context:
         found = self._cache.get(part.pattern)
         if found is None:
             keys = self.scanner.keys if self.scanner is not None else ()
-            if part.pattern in keys:
-                found = []  # a phrase part the scan did not see
-            elif ANCHOR + part.pattern in keys and ANCHOR + part.pattern not in self._cache:
-                found = []  # none of the words every match starts with is there
+            if part.pattern in keys or (part.anchor in keys and part.anchor not in self._cache):
+                found = []  # a phrase part the scan did not see, or none of its anchors
             else:
                 found = [m.span() for m in part.finditer(self.text)]
             self._cache[part.pattern] = found
@@ -156,6 +155,16 @@ class Context:
         if found is None:
             found = self._any[id(parts)] = [span for part in parts for span in self.find(part)]
         return found
+
+    def mention_marks(self) -> tuple[bool, bool, bool, bool]:
+        """Whether the answer holds anywhere a word named to rule it out, a promise
+        called false, a quotation mark, reported speech: without one, ``mentioned``
+        need not look for it around each of the words it weighs."""
+        if self._marks is None:
+            text = self.text
+            self._marks = (_NAMED_WORD.search(text) is not None, _FALSE_PROMISE.search(text) is not None,
+                           '"' in text, _REPORTED.search(text) is not None)
+        return self._marks
 
     def clause(self, pos: int) -> tuple[int, int]:
         return self.segments.clauses[self.segments.clause_index(pos)]
@@ -182,19 +191,23 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     (``谁说您是刺头了？``, ``把您当刺头？不会的``); a word named to rule it out
     (``“刺头”这个词``); a hypothetical promise called false (``要是我保证…那是骗您``).
     """
+    text = ctx.text
     s_start, s_end = ctx.segments.sentence_at(start)
-    sentence_before = ctx.text[max(s_start, start - _MENTION_WINDOW):start]
-    if ctx.text[s_end:s_end + 1] == "?" and (
-        _DENIAL_AFTER_QUESTION.match(ctx.text, s_end + 1) or _RHETORICAL.search(sentence_before)
+    sentence_before = text[max(s_start, start - _MENTION_WINDOW):start]
+    if text[s_end:s_end + 1] == "?" and (
+        _DENIAL_AFTER_QUESTION.match(text, s_end + 1) or _RHETORICAL.search(sentence_before)
     ):
         return True
-    if _NAMED_WORD.match(ctx.text, end):
+    named, false_promise, quote, report = ctx.mention_marks()
+    if named and _NAMED_WORD.match(text, end):
         return True
-    after = ctx.text[end:min(len(ctx.text), s_end + 40)]
-    if _FALSE_PROMISE.search(after) and _HYPOTHETICAL.search(sentence_before):
+    if not (false_promise or quote or report):
+        return False
+    after = text[end:min(len(text), s_end + 40)]
+    if false_promise and _FALSE_PROMISE.search(after) and _HYPOTHETICAL.search(sentence_before):
         return True
-    quoted = sentence_before.count('"') % 2 == 1 or ctx.text.count('"', 0, start) % 2 == 1
-    reported = _REPORTED.search(sentence_before) is not None
+    quoted = quote and (sentence_before.count('"') % 2 == 1 or text.count('"', 0, start) % 2 == 1)
+    reported = report and _REPORTED.search(sentence_before) is not None
     if not (quoted or reported):
         return False
     if quoted:
@@ -461,11 +474,13 @@ class LazyPattern:
     process that loads it skips the compiling.
     """
 
-    __slots__ = ("pattern", "scanned", "_build", "_program", "_compiled")
+    __slots__ = ("pattern", "anchor", "scanned", "_build", "_program", "_compiled")
 
     def __init__(self, pattern: str, build: Callable[[], str], scanned: bool = False,
                  program: Program | None = None) -> None:
         self.pattern = pattern
+        #: the scanner key of its anchors (the words every match starts with), if it has some
+        self.anchor = ANCHOR + pattern
         #: the catalogue's phrase scan answers this part (set by ``Lexicon.scanner``), so
         #: its regex is never run and a cache keeps no program for it
         self.scanned = scanned
