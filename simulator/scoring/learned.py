@@ -32,6 +32,7 @@ import json
 import math
 import re
 import struct
+from collections import Counter
 from collections.abc import Sequence
 from operator import itemgetter
 from pathlib import Path
@@ -49,7 +50,6 @@ NEGATION_REACH = 4
 NEGATED = "¬"
 _SKIPPED_UNIGRAMS = frozenset(" ,.")
 _SECOND = itemgetter(1)
-_NOT_WORD = re.compile(r"\W")
 #: Weights and scores are kept as whole numbers of 1/10,000 (the file's precision).
 UNIT = 10_000
 #: A table of whole numbers: a list, or machine words (``array('i')``, or its bytes).
@@ -142,9 +142,14 @@ class LearnedCheck:
         """Load ``learned.tsv`` (raises ``ValueError``, ``KeyError`` or ``OSError``)."""
         lines = path.read_text(encoding="utf-8").split("\n")
         head = json.loads(lines[0])
+        rows = [line.partition("\t")[::2] for line in filter(None, lines[1:])]
+        # Kept in the order the automaton is filled in (``_build_automaton``), as the
+        # phrase scan's is (``PhraseScanner``): the characters most n-grams start or go
+        # on with first, since pyahocorasick looks through a node's children one by one.
+        count = Counter(gram[:i] for gram, _ in rows for i in (1, 2))
+        rows.sort(key=lambda row: (-count[row[0][:1]], row[0][:1], -count[row[0][:2]], row[0]))
         names, starts, ks, ws = [], [0], [], []
-        for line in filter(None, lines[1:]):
-            gram, _, weights = line.partition("\t")
+        for gram, weights in rows:
             for pair in weights.split():
                 k, w = pair.split(":")
                 ks.append(int(k))
@@ -204,8 +209,9 @@ class LearnedCheck:
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
-        for gram in self._plain:
-            automaton.add_word(gram, self._index[gram])
+        for i, gram in enumerate(self._names):  # in the order ``read`` gave them
+            if gram[:1] != NEGATED:
+                automaton.add_word(gram, i)
         if len(automaton):
             automaton.make_automaton()
             self._automaton = automaton
@@ -219,7 +225,7 @@ class LearnedCheck:
         most for criterion ``k``, the heaviest first, among those ``scores`` found."""
         shift, mask, packed, names = self._field * k, (1 << self._field) - 1, self._packed, self._names
         weighed = [((packed[i] >> shift & mask) - self._offset, names[i]) for i in found
-                   if names[i][:1] != NEGATED and not _NOT_WORD.search(names[i])]
+                   if names[i].replace("_", "a").isalnum()]  # words only (all \\w), so no ¬ mark
         spans = []
         for weight, gram in sorted(weighed, reverse=True)[:limit]:
             if weight > 0:

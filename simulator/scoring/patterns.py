@@ -37,6 +37,7 @@ from __future__ import annotations
 import _thread  # threading's own import would cost ~0.7 ms of a run; a lock is all we need
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -69,7 +70,9 @@ _DENIAL_AFTER_QUESTION = _REGEXES.compile(
 # A question that answers itself in the negative: 谁说您是刺头了？ 谁敢保证一定能赔？
 _RHETORICAL = _REGEXES.compile("谁说|谁讲|谁敢|谁能|谁会|哪个说")
 # Words named only to be ruled out: 胡搅蛮缠这四个字绝不会出现…
-_NAMED_WORD = _REGEXES.compile('"?这?.{0,2}(个字|种说法|个词|种话|个说法)')
+_NAMING = "个字|种说法|个词|种话|个说法"
+_NAMED_WORD = _REGEXES.compile(f'"?这?.{{0,2}}({_NAMING})')
+_NAMING_WORD = _REGEXES.compile(_NAMING)  # in every match of ``_NAMED_WORD``: a quick look
 # A hypothetical the answer at once calls wrong: 要是我跟您保证…，那是骗您。
 _HYPOTHETICAL = _REGEXES.compile("要是|如果|假如|倘若|谁给您|谁给你|谁跟您|谁跟你")
 
@@ -162,7 +165,7 @@ class Context:
         need not look for it around each of the words it weighs."""
         if self._marks is None:
             text = self.text
-            self._marks = (_NAMED_WORD.search(text) is not None, _FALSE_PROMISE.search(text) is not None,
+            self._marks = (_NAMING_WORD.search(text) is not None, _FALSE_PROMISE.search(text) is not None,
                            '"' in text, _REPORTED.search(text) is not None)
         return self._marks
 
@@ -345,7 +348,13 @@ class PhraseScanner:
             number = numbers.setdefault(tuple(keys), len(numbers))
             by_first.setdefault(phrase[0], []).append((phrase, number))
         chars, bounds, blob = [], [0], bytearray()
-        for ch, rows in by_first.items():
+        # The order the automaton is filled in (``build_automaton``): pyahocorasick looks
+        # through a node's children one by one, in the order they came, so the first
+        # characters of most phrases go first, and under each, its most common second
+        # characters: a fifth fewer instructions per answer than code-point order.
+        for ch, rows in sorted(by_first.items(), key=lambda item: (-len(item[1]), item[0])):
+            following = Counter(phrase[:2] for phrase, _ in rows)
+            rows.sort(key=lambda row: (-following[row[0][:2]], row[0]))
             prefixes = sorted({phrase[:i] for phrase, _ in rows for i in range(1, len(phrase))})
             chars.append(ch)
             for field in (_SEPARATOR.join(prefixes), _SEPARATOR.join(phrase for phrase, _ in rows),
