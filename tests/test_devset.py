@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from simulator.scoring import Detector, default_detector
-from simulator.scoring.quality import evaluate
+from simulator.scoring.quality import Counts, evaluate
 
 DATA = Path(__file__).parent / "data"
 
@@ -22,14 +22,20 @@ def test_every_label_is_a_catalogue_id():
 
 
 # Quality floors. Issue 2 asks for held-out pooled kappa >= 0.85 and no criterion below F1
-# 0.80 (measured 0.900 and 0.83 with the learned check, 206 answers never tuned or trained
-# on). The tuning sets (34 sets by independent writers, 8,947 answers, about 40% near-miss
-# traps) are the learned check's training data (0.935 with it), so their floor guards the
-# rules alone too (0.865 measured): a tuned rule must keep working without the check.
+# 0.80 (measured 0.891 and 0.80 with the learned check, 206 answers never tuned or trained
+# on). The tuning sets (37 sets by independent writers, 9,697 answers, about 40% near-miss
+# traps) are the learned check's training data (0.932 with it), so their floor guards the
+# rules alone too (0.856 measured): a tuned rule must keep working without the check.
 HELDOUT_FLOOR = 0.85
 HELDOUT_F1_FLOOR = 0.80
 TUNING_FLOOR = 0.89
 RULES_TUNING_FLOOR = 0.85
+
+
+def test_f1_is_exact_where_a_floor_is_drawn():
+    assert Counts(tp=6, fp=2, fn=1).prf()[2] == 0.80  # 2*6/(12+3); via p and r: 0.7999…
+    assert Counts(tn=9).prf()[2] == 1.0  # nothing to find, nothing found
+    assert Counts(fn=3).prf()[2] == 0.0
 
 
 def test_heldout_kappa_floor():
