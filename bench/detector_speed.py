@@ -3,8 +3,10 @@
 Usage: python bench/detector_speed.py [--answers 20000] [--runs 5]
 
 Answers come from the labelled development set, repeated to the requested count. The
-reference in the same run is `json.loads` + `json.dumps` of the same lines (the floor any
-JSON Lines tool pays) and, for the process figure, a bare `python -c pass` start-up.
+in-process figure is `simulator detect`'s own loop (`detect_lines`) over lines already in
+memory: no start-up, no pipes. The reference in the same run is `json.loads` +
+`json.dumps` of the same lines (the floor any JSON Lines tool pays) and, for the process
+figure, a bare `python -c pass` start-up.
 """
 
 from __future__ import annotations

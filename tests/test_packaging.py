@@ -15,7 +15,7 @@ def test_wheel_carries_builtin_data(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for folder in ("rubrics", "scenarios", "exams"):
-        shipped = {p.name for p in (ROOT / folder).glob("*.yaml")}
+        shipped = {p.name for p in (ROOT / folder).iterdir() if p.is_file()}  # learned.tsv too
         assert shipped and {f"simulator/_data/{folder}/{n}" for n in shipped} <= names, folder
     assert "simulator/schema/scenario.schema.json" in names
     assert "simulator/tui/app.tcss" in names
