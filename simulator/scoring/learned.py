@@ -225,7 +225,7 @@ class LearnedCheck:
         most for criterion ``k``, the heaviest first, among those ``scores`` found."""
         shift, mask, packed, names = self._field * k, (1 << self._field) - 1, self._packed, self._names
         weighed = [((packed[i] >> shift & mask) - self._offset, names[i]) for i in found
-                   if names[i].replace("_", "a").isalnum()]  # words only (all \\w), so no ¬ mark
+                   if names[i].replace("_", "a").isalnum()]  # words only (as \w has them): no ¬
         spans = []
         for weight, gram in sorted(weighed, reverse=True)[:limit]:
             if weight > 0:

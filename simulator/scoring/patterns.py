@@ -351,7 +351,8 @@ class PhraseScanner:
         # The order the automaton is filled in (``build_automaton``): pyahocorasick looks
         # through a node's children one by one, in the order they came, so the first
         # characters of most phrases go first, and under each, its most common second
-        # characters: a fifth fewer instructions per answer than code-point order.
+        # characters (with the learned check's automaton filled alike, the two walks over
+        # an answer take a sixth fewer instructions than in no particular order).
         for ch, rows in sorted(by_first.items(), key=lambda item: (-len(item[1]), item[0])):
             following = Counter(phrase[:2] for phrase, _ in rows)
             rows.sort(key=lambda row: (-following[row[0][:2]], row[0]))
@@ -488,7 +489,7 @@ class LazyPattern:
     def __init__(self, pattern: str, build: Callable[[], str], scanned: bool = False,
                  program: Program | None = None) -> None:
         self.pattern = pattern
-        #: the scanner key of its anchors (the words every match starts with), if it has some
+        #: the scanner key of its anchors (words one of which every match holds), if any
         self.anchor = ANCHOR + pattern
         #: the catalogue's phrase scan answers this part (set by ``Lexicon.scanner``), so
         #: its regex is never run and a cache keeps no program for it
