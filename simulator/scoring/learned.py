@@ -10,7 +10,7 @@ about 5,000 n-grams, and kept in ``rubrics/learned.tsv``. The detector uses it i
 ways only:
 
 * a rule hit stands unless the check finds the criterion all but impossible
-  (p < 0.0001): a rule that fired on words used in another sense;
+  (p < 0.00005): a rule that fired on words used in another sense;
 * a criterion no rule found is added when the check is confident (p >= 0.8) and the
   n-gram that weighed most for it stands plainly in the answer (no negator bears on it,
   it is not quoted or reported to be rejected: the rules' own tests of meaning), with
