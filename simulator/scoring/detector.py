@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -243,9 +244,7 @@ class Detector:
         check, position = self.learned, self._position
         for cid in [cid for cid in found if cid in position and scores[position[cid]] < check.veto]:
             del found[cid]
-        if max(scores, default=check.add - 1) < check.add:
-            return
-        for k in [k for k, score in enumerate(scores) if score >= check.add]:
+        for k in compress(range(len(scores)), map(check.add.__le__, scores)):  # score >= add
             cid = check.criteria[k]
             if cid in found:
                 continue

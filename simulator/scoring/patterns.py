@@ -177,7 +177,8 @@ def negators(ctx: Context, start: int, end: int) -> int:
     """How many negators bear on the words at start:end: in the clause before them
     (``不能保证``) and, as a potential complement, right after them (``上门走访这次安排不了``)."""
     c_start, c_end = ctx.clause(start)
-    prefix = ctx.text[max(c_start, start - _NEGATION_WINDOW):start]
+    low = start - _NEGATION_WINDOW  # (not max(): on this path its call costs 1% of an answer)
+    prefix = ctx.text[low if low > c_start else c_start:start]
     count = 0
     if not _NEGATOR_CHARS.isdisjoint(prefix):
         prefix = _LEXICALISED.sub(" ", prefix)  # a negator cannot span the space left
@@ -196,7 +197,8 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     """
     text = ctx.text
     s_start, s_end = ctx.segments.sentence_at(start)
-    sentence_before = text[max(s_start, start - _MENTION_WINDOW):start]
+    low = start - _MENTION_WINDOW
+    sentence_before = text[low if low > s_start else s_start:start]
     if text[s_end:s_end + 1] == "?" and (
         _DENIAL_AFTER_QUESTION.match(text, s_end + 1) or _RHETORICAL.search(sentence_before)
     ):
@@ -206,7 +208,7 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
         return True
     if not (false_promise or quote or report):
         return False
-    after = text[end:min(len(text), s_end + 40)]
+    after = text[end:s_end + 40]
     if false_promise and _FALSE_PROMISE.search(after) and _HYPOTHETICAL.search(sentence_before):
         return True
     quoted = quote and (sentence_before.count('"') % 2 == 1 or text.count('"', 0, start) % 2 == 1)

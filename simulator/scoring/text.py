@@ -256,7 +256,8 @@ class Segments(NamedTuple):
         return bisect_right(self.clause_starts, pos) - 1
 
     def sentence_at(self, pos: int) -> tuple[int, int]:
-        return self.sentences[max(bisect_right(self.sentence_starts, pos) - 1, 0)]
+        index = bisect_right(self.sentence_starts, pos) - 1
+        return self.sentences[index if index > 0 else 0]
 
 
 def _spans(pattern: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
