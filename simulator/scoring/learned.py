@@ -182,17 +182,18 @@ class LearnedCheck:
         as the phrase scan does) instead of listing every n-gram of the answer; both give
         the same scores (a test holds them to it)."""
         packed, negated = self._packed, self._negated
-        if self._automaton is not None:  # every n-gram is packed by then
-            found = set(map(_SECOND, self._automaton.iter(text)))  # (end, number) pairs
-            if not NEGATORS.isdisjoint(text):
-                found.update(map(negated.__getitem__, negated_grams(text, segments) & negated.keys()))
-        else:
+        walking = self._automaton is None
+        if walking:
             self._answers += 1
             if self._answers == AUTOMATON_AFTER:
                 self._build_automaton()
             found = set(map(self._index.__getitem__, plain_features(text) & self._plain))
+        else:
+            found = set(map(_SECOND, self._automaton.iter(text)))  # (end, number) pairs
+        if not NEGATORS.isdisjoint(text):
             found.update(map(negated.__getitem__, negated_grams(text, segments) & negated.keys()))
-            for i in [i for i in found if not packed[i]]:  # packed when first met
+        if walking:  # each n-gram packed when first met (the automaton packs them all)
+            for i in [i for i in found if not packed[i]]:
                 packed[i] = self._pack(i)
         total = sum(map(packed.__getitem__, found), self._bias)
         offset = (len(found) + 1) * self._offset  # the bias's and each n-gram's
