@@ -106,6 +106,21 @@ def test_double_negative_is_affirmative(detect):
     assert "listen.acknowledge_feelings" in detect("您这一趟趟跑，不是不辛苦，是太不容易了。")
 
 
+@pytest.mark.parametrize(("text", "words", "expected"), [
+    ("这事我们不能不管。", "我们不", True),    # 不能不: the words' own 不 is cancelled
+    ("这事我们不是不想办。", "们不", True),
+    ("这事我们不管。", "我们不", False),
+    ("我们不管，不归这儿。", "我们不", False),   # the next 不 is in another clause
+    ("我们不会忘记您。", "我们", False),         # no negator in the words
+])
+def test_a_negator_in_the_deciding_words_may_be_cancelled(text, words, expected):
+    from simulator.scoring.patterns import Context, cancelled
+    from simulator.scoring.text import split
+
+    start = text.index(words)
+    assert cancelled(Context(text, split(text)), start, start + len(words)) is expected
+
+
 def test_promise_of_process_is_not_a_promise_of_outcome(detect):
     assert "statement.rash_promise" not in detect("我保证按程序办理，及时答复您。")
     assert "statement.rash_promise" in detect("我保证给您解决。")

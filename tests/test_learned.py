@@ -12,6 +12,7 @@ import pytest
 
 from simulator import cache
 from simulator.data import builtin_dir
+from simulator.model import Example
 from simulator.scoring import Detector, RubricError, default_detector, load_catalogue
 from simulator.scoring.learned import NEGATED, UNIT, LearnedCheck, features
 from simulator.scoring.text import normalise, split
@@ -85,7 +86,10 @@ def test_the_shipped_model_is_trained_on_the_current_tuning_sets():
     check = load_catalogue(builtin_dir("rubrics")).learned
     assert check is not None
     current = {p.name: cache.checksum(p.read_bytes()) for p in sorted(DATA.glob("dev_tune*.jsonl"))}
+    examples = train_learned.scenario_examples()
+    current[train_learned.EXAMPLES] = train_learned.examples_checksum(examples)
     assert check.trained_on == current, "python tools/train_learned.py (pip install -e '.[train]')"
+    assert len(examples) > 150 and all(e.answer and (e.present or e.absent) for e in examples)
     assert "dev_heldout.jsonl" not in check.trained_on
     assert check.criteria == list(default_detector().catalogue.criteria)
 
@@ -108,6 +112,26 @@ def test_training_writes_what_inference_reads(tmp_path):
             for k, w in weights[gram].items():
                 expected[k] += round(w * UNIT)
         assert check.scores(norm, split(norm))[0] == expected, text
+
+
+def test_training_learns_from_what_an_example_says_and_nothing_else():
+    """An example counts for the criteria it names (present or absent), not for the rest."""
+    files = [DATA / "dev_tune2.jsonl"]
+    criteria = list(default_detector().catalogue.criteria)
+    plain = train_learned.train(files, criteria)
+    text = "您先坐，我给您倒杯茶。"
+    said = [Example(text, present=("listen.hospitality",))] * 30
+    taught = train_learned.train(files, criteria, said)
+    k = criteria.index("listen.hospitality")
+
+    def score(model: tuple[list[float], dict[str, dict[int, float]]], k: int) -> float:
+        biases, weights = model
+        grams = train_learned.answer_features(text)
+        return biases[k] + sum(weights[g].get(k, 0) for g in grams & weights.keys())
+
+    assert score(taught, k) > score(plain, k)
+    other = criteria.index("statement.rash_promise")
+    assert score(taught, other) == score(plain, other)
 
 
 def test_the_trainer_refuses_the_heldout_part(monkeypatch, capsys):

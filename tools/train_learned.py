@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from simulator import cache  # noqa: E402
+from simulator.model import Example  # noqa: E402
 from simulator.scoring import load_catalogue  # noqa: E402
 from simulator.scoring.learned import features  # noqa: E402
 from simulator.scoring.text import normalise, split  # noqa: E402
@@ -55,7 +56,9 @@ C = 3.0
 #: A feature must be seen in this many answers.
 MIN_ANSWERS = 2
 #: Probability thresholds of the two uses (see ``simulator.scoring.learned``).
-VETO, ADD = 0.00005, 0.8
+VETO, ADD = 0.005, 0.8
+#: The ``trained_on`` entry for the scenario examples.
+EXAMPLES = "scenarios/*.yaml examples"
 
 
 def training_files() -> list[Path]:
@@ -67,8 +70,28 @@ def answer_features(text: str) -> set[str]:
     return features(norm, split(norm))
 
 
-def train(files: list[Path], criteria: list[str]) -> tuple[list[float], dict[str, dict[int, float]]]:
-    """Biases and weights (n-gram -> criterion number -> weight) for these files."""
+def scenario_examples() -> list[Example]:
+    """The free-text answer examples of the built-in scenarios (``simulator test``'s cases)."""
+    from simulator.loader import load_scenario
+
+    examples = []
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        loaded = load_scenario(path)
+        scenario = loaded[0] if isinstance(loaded, tuple) else loaded
+        examples += [example for step in scenario.steps if step.answer != "choice"
+                     for example in step.examples]
+    return examples
+
+
+def examples_checksum(examples: list[Example]) -> str:
+    """What the model records of the examples it learned from (see ``write``)."""
+    return cache.checksum(json.dumps([list(e) for e in examples], ensure_ascii=False).encode())
+
+
+def train(files: list[Path], criteria: list[str], examples: list[Example] = ()
+          ) -> tuple[list[float], dict[str, dict[int, float]]]:
+    """Biases and weights (n-gram -> criterion number -> weight) for these files, and for
+    each criterion the examples that say whether they show it (``present``/``absent``)."""
     import numpy as np
     import sklearn
     from scipy import sparse
@@ -92,12 +115,19 @@ def train(files: list[Path], criteria: list[str]) -> tuple[list[float], dict[str
     for grams in found:
         indices += sorted(column[g] for g in grams if g in column)
         pointers.append(len(indices))
-    x = sparse.csr_matrix((np.ones(len(indices)), indices, pointers), shape=(len(rows), len(vocabulary)))
+    for example in examples:  # after the vocabulary: examples add no n-grams of their own
+        grams = answer_features(example.answer)
+        indices += sorted(column[g] for g in grams if g in column)
+        pointers.append(len(indices))
+    x = sparse.csr_matrix((np.ones(len(indices)), indices, pointers),
+                          shape=(len(pointers) - 1, len(vocabulary)))
     biases, weights = [], {}
     for k, cid in enumerate(criteria):
-        y = np.array([cid in row["labels"] for row in rows])
+        said = [len(rows) + i for i, e in enumerate(examples) if cid in e.present or cid in e.absent]
+        y = [cid in row["labels"] for row in rows]
+        y += [cid in examples[i - len(rows)].present for i in said]
         fitted = LogisticRegression(C=C, solver="liblinear", max_iter=1000, random_state=0,
-                                    **l1).fit(x, y)
+                                    **l1).fit(x[list(range(len(rows))) + said], np.array(y))
         biases.append(round(float(fitted.intercept_[0]), 4))
         for j in np.nonzero(np.round(fitted.coef_[0], 4))[0]:
             weights.setdefault(vocabulary[j], {})[k] = round(float(fitted.coef_[0][j]), 4)
@@ -105,9 +135,11 @@ def train(files: list[Path], criteria: list[str]) -> tuple[list[float], dict[str
 
 
 def write(out: Path, files: list[Path], criteria: list[str], biases: list[float],
-          weights: dict[str, dict[int, float]]) -> None:
-    head = {"criteria": criteria, "bias": biases, "veto": VETO, "add": ADD,
-            "trained_on": {p.name: cache.checksum(p.read_bytes()) for p in files}}
+          weights: dict[str, dict[int, float]], examples: list[Example] = ()) -> None:
+    trained_on = {p.name: cache.checksum(p.read_bytes()) for p in files}
+    if examples:
+        trained_on[EXAMPLES] = examples_checksum(examples)
+    head = {"criteria": criteria, "bias": biases, "veto": VETO, "add": ADD, "trained_on": trained_on}
     lines = [json.dumps(head, ensure_ascii=False)]
     for gram in sorted(weights):
         if "\t" in gram or "\n" in gram:
@@ -126,10 +158,11 @@ def main() -> int:
     if any("heldout" in p.name for p in files):
         parser.error("the held-out part is never trained on")
     criteria = list(load_catalogue(ROOT / "rubrics").criteria)
-    biases, weights = train(files, criteria)
-    write(args.out, files, criteria, biases, weights)
+    examples = [] if args.files else scenario_examples()
+    biases, weights = train(files, criteria, examples)
+    write(args.out, files, criteria, biases, weights, examples)
     print(f"{args.out}: {len(weights)} n-grams, {sum(map(len, weights.values()))} weights, "
-          f"from {len(files)} files")
+          f"from {len(files)} files and {len(examples)} scenario examples")
     return 0
 
 

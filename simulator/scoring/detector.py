@@ -28,6 +28,7 @@ from simulator.scoring.patterns import (
     Lexicon,
     PatternError,
     PhraseScanner,
+    cancelled,
     compile_matcher,
     mentioned,
     negators,
@@ -250,9 +251,10 @@ class Detector:
                 continue
             spans = check.evidence(ctx.text, grams, k)
             # The words that weighed most must stand as the clerk's own, plainly: no
-            # negator bears on them (not even two: 这事我们不能不管 is no refusal), and
-            # they are not quoted or reported to be rejected.
-            if spans and not (negators(ctx, *spans[0])
+            # negator bears on them (not even two: 这事我们不能不管 is no refusal), none
+            # of their own is cancelled (the 我们不 there), and they are not quoted or
+            # reported to be rejected.
+            if spans and not (negators(ctx, *spans[0]) or cancelled(ctx, *spans[0])
                               or (ctx.may_mention and mentioned(ctx, *spans[0]))):
                 found[cid] = spans
 

@@ -41,8 +41,7 @@ from typing import Any
 from simulator.scoring.patterns import AUTOMATON_AFTER
 from simulator.scoring.text import Segments
 
-#: Characters that mark the n-grams shortly after them as negated features.
-NEGATORS = frozenset("不没别未无")
+#: The characters that mark the n-grams shortly after them as negated features.
 _NEGATOR = re.compile("[不没别未无]")
 #: How many characters after a negator its negated n-grams may start.
 NEGATION_REACH = 4
@@ -74,7 +73,7 @@ def plain_features(text: str) -> set[str]:
 def negated_grams(text: str, segments: Segments) -> set[str]:
     """The n-grams of ``features`` that it marks ``¬`` (without the mark)."""
     found: set[str] = set()
-    if NEGATORS.isdisjoint(text):
+    if _NEGATOR.search(text) is None:
         return found
     clauses, n = segments.clauses, len(text)
     for match in _NEGATOR.finditer(text):
@@ -190,7 +189,7 @@ class LearnedCheck:
             found = set(map(self._index.__getitem__, plain_features(text) & self._plain))
         else:
             found = set(map(_SECOND, self._automaton.iter(text)))  # (end, number) pairs
-        if not NEGATORS.isdisjoint(text):
+        if _NEGATOR.search(text):
             found.update(map(negated.__getitem__, negated_grams(text, segments) & negated.keys()))
         if walking:  # each n-gram packed when first met (the automaton packs them all)
             for i in [i for i in found if not packed[i]]:
