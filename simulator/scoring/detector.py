@@ -233,6 +233,8 @@ class Detector:
                 del found[cid]
         if check is not None:
             self._second_opinion(ctx, found, scores, grams)
+        if norm.starts is None:  # offsets unchanged by normalisation
+            return Detection(text, {cid: tuple(_merge(spans)) for cid, spans in found.items()})
         return Detection(text, {
             cid: tuple(_merge(norm.to_original(a, b) for a, b in spans))
             for cid, spans in found.items()

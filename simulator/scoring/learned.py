@@ -136,6 +136,8 @@ class LearnedCheck:
         self._answers = 0
         #: after ``AUTOMATON_AFTER`` answers: finds the unmarked n-grams' numbers
         self._automaton: Any = None
+        #: n-gram number -> whether it is a word (``evidence``), once first asked
+        self._words: list[bool] | None = None
 
     @classmethod
     def read(cls, path: Path) -> LearnedCheck:
@@ -224,14 +226,17 @@ class LearnedCheck:
     def evidence(self, text: str, found: set[int], k: int, limit: int = 2) -> list[tuple[int, int]]:
         """Spans (normalised) of the n-grams of words (no punctuation or space) that weighed
         most for criterion ``k``, the heaviest first, among those ``scores`` found."""
-        shift, mask, packed, names = self._field * k, (1 << self._field) - 1, self._packed, self._names
-        weighed = [((packed[i] >> shift & mask) - self._offset, names[i]) for i in found
-                   if names[i].replace("_", "a").isalnum()]  # words only (as \w has them): no ¬
+        shift, mask, offset = self._field * k, (1 << self._field) - 1, self._offset
+        packed, names = self._packed, self._names
+        if self._words is None:  # words only (as \w has them): no punctuation, no ¬
+            self._words = [name.replace("_", "a").isalnum() for name in names]
+        words = self._words
+        weighed = [(weight, names[i]) for i in found
+                   if words[i] and (weight := (packed[i] >> shift & mask) - offset) > 0]
         spans = []
-        for weight, gram in sorted(weighed, reverse=True)[:limit]:
-            if weight > 0:
-                at = text.find(gram)
-                spans.append((at, at + len(gram)))
+        for _, gram in sorted(weighed, reverse=True)[:limit]:
+            at = text.find(gram)
+            spans.append((at, at + len(gram)))
         return spans
 
 
