@@ -487,6 +487,7 @@ def example_mismatches(scenario: Scenario, detector: Any) -> list[Problem]:
     choice example (an option number) shows that option's tags.
     """
     out: list[Problem] = []
+    rules_alone = _RulesAlone(detector)
     for i, step in enumerate(scenario.steps):
         for k, example in enumerate(step.examples):
             where: Where = ("steps", i, "examples", k)
@@ -502,12 +503,37 @@ def example_mismatches(scenario: Scenario, detector: Any) -> list[Problem]:
                 found = detector.detect(example.answer, extra=step.local or None).evidence
             for cid in example.present:
                 if cid not in found:
+                    vetoed = step.answer != "choice" and cid in rules_alone.found(example.answer, step)
                     out.append(_problem(scenario, where, "error",
-                                        f"步骤 {step.id} 的示例“{quoted}”应检出 {cid}，但没有检出"))
+                                        f"步骤 {step.id} 的示例“{quoted}”应检出 {cid}，但没有检出"
+                                        + (f"（规则检出了它，但{_CHECK}认为几乎不可能，否决了）"
+                                           if vetoed else "")))
             for cid in example.absent:
                 if cid in found:
                     evidence = "、".join(f"“{e}”" for e in found[cid])
+                    added = step.answer != "choice" and cid not in rules_alone.found(example.answer, step)
                     out.append(_problem(scenario, where, "error",
                                         f"步骤 {step.id} 的示例“{quoted}”不应检出 {cid}，但检出了"
-                                        + (f"（证据：{evidence}）" if evidence else "")))
+                                        + (f"（证据：{evidence}）" if evidence else "")
+                                        + (f"（规则没有检出，是{_CHECK}补上的）" if added else "")))
     return out
+
+
+_CHECK = "学习检查（rubrics/learned.tsv）"
+
+
+class _RulesAlone:
+    """The rules without the learned check, to say which of the two decided a mismatch:
+    built only when one is found (and only where the detector has a check)."""
+
+    def __init__(self, detector: Any) -> None:
+        self._full = detector
+        self._rules: Any = None
+
+    def found(self, answer: str, step: Any) -> dict[str, list[str]]:
+        catalogue = getattr(self._full, "catalogue", None)
+        if getattr(catalogue, "learned", None) is None:
+            return self._full.detect(answer, extra=step.local or None).evidence
+        if self._rules is None:
+            self._rules = type(self._full)(catalogue._replace(learned=None))
+        return self._rules.detect(answer, extra=step.local or None).evidence

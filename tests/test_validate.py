@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,27 @@ def test_example_mismatches_name_the_criterion_and_line():
     assert found[0].line == line_of(text, "- answer: 怎么又是你")
     assert "应检出 listen.hospitality" in found[0].message
     assert "不应检出 mindset.labelling" in found[1].message and "证据" in found[1].message
+
+
+def test_a_mismatch_the_learned_check_decided_says_so(tmp_path):
+    from simulator.scoring import Detector
+    from simulator.scoring.learned import LearnedCheck
+
+    criteria = list(CATALOGUE.criteria)
+    labelling, feelings = criteria.index("mindset.labelling"), criteria.index("listen.acknowledge_feelings")
+    head = {"criteria": criteria, "bias": [0.0] * len(criteria), "veto": 0.005, "add": 0.8, "trained_on": {}}
+    path = tmp_path / "learned.tsv"  # 又是你 all but rules out labelling; 都讲 adds feelings
+    path.write_text("\n".join([json.dumps(head, ensure_ascii=False), f"又是你\t{labelling}:-12",
+                               f"都讲\t{feelings}:9"]) + "\n", encoding="utf-8")
+    detector = Detector(CATALOGUE._replace(learned=LearnedCheck.read(path)))
+    scenario, _ = load_scenario_text(BASE, "s.yaml")
+    found = [p.message for p in example_mismatches(scenario, detector)]
+    assert len(found) == 2, found
+    assert "应检出 mindset.labelling" in found[0] and "规则检出了它" in found[0] and "learned.tsv" in found[0]
+    assert "不应检出 listen.acknowledge_feelings" in found[1] and "学习检查" in found[1]
+    assert not any("学习检查" in m for m in (p.message for p in example_mismatches(
+        load_scenario_text(variant("present: [mindset.labelling]", "present: [listen.hospitality]"),
+                           "s.yaml")[0], default_detector())))
 
 
 def test_builtin_library_has_no_errors():
