@@ -50,6 +50,16 @@ def test_spaces_between_chinese_characters_are_dropped():
     assert text[a:b] == "记 下 来"
 
 
+def test_a_space_between_words_is_a_pause_that_ends_a_clause():
+    text = "这个不归我们管 您去辖区派出所 就在前面"
+    norm = normalise(text)
+    assert norm.text == "这个不归我们管,您去辖区派出所,就在前面"
+    assert len(split(norm.text).clauses) == 3
+    start = norm.text.index("您去")
+    assert norm.to_original(start, start + 2) == (text.index("您去"), text.index("您去") + 2)
+    assert normalise("您 好").text == "您好"  # single characters: typed apart, no pause
+
+
 def test_offsets_map_back_after_numerals_change_length():
     text = "我们六十日内答复您"
     norm = normalise(text)
