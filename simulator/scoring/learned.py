@@ -136,8 +136,8 @@ class LearnedCheck:
         self._answers = 0
         #: after ``AUTOMATON_AFTER`` answers: finds the unmarked n-grams' numbers
         self._automaton: Any = None
-        #: n-gram number -> whether it is a word (``evidence``), once first asked
-        self._words: list[bool] | None = None
+        #: ``_words_pushing`` (for ``evidence``), once first asked
+        self._pushing: list[dict[int, int]] | None = None
 
     @classmethod
     def read(cls, path: Path) -> LearnedCheck:
@@ -226,18 +226,27 @@ class LearnedCheck:
     def evidence(self, text: str, found: set[int], k: int, limit: int = 2) -> list[tuple[int, int]]:
         """Spans (normalised) of the n-grams of words (no punctuation or space) that weighed
         most for criterion ``k``, the heaviest first, among those ``scores`` found."""
-        shift, mask, offset = self._field * k, (1 << self._field) - 1, self._offset
-        packed, names = self._packed, self._names
-        if self._words is None:  # words only (as \w has them): no punctuation, no ¬
-            self._words = [name.replace("_", "a").isalnum() for name in names]
-        words = self._words
-        weighed = [(weight, names[i]) for i in found
-                   if words[i] and (weight := (packed[i] >> shift & mask) - offset) > 0]
+        if self._pushing is None:
+            self._pushing = self._words_pushing()
+        pushing, names = self._pushing[k], self._names
+        weighed = sorted([(pushing[i], names[i]) for i in found & pushing.keys()], reverse=True)
         spans = []
-        for _, gram in sorted(weighed, reverse=True)[:limit]:
+        for _, gram in weighed[:limit]:
             at = text.find(gram)
             spans.append((at, at + len(gram)))
         return spans
+
+    def _words_pushing(self) -> list[dict[int, int]]:
+        """For each criterion, the n-grams of words (as ``\\w`` has them: no punctuation,
+        no ``¬``) that weigh for it: n-gram number -> its positive weight."""
+        starts, ks, ws = self._starts, self._ks, self._ws
+        pushing: list[dict[int, int]] = [{} for _ in self.bias]
+        for i, name in enumerate(self._names):
+            if name.replace("_", "a").isalnum():
+                for j in range(starts[i], starts[i + 1]):
+                    if ws[j] > 0:
+                        pushing[ks[j]][i] = ws[j]
+        return pushing
 
 
 def _numbers(table: Table) -> array.array:
