@@ -503,7 +503,7 @@ def example_mismatches(scenario: Scenario, detector: Any) -> list[Problem]:
                 found = detector.detect(example.answer, extra=step.local or None).evidence
             for cid in example.present:
                 if cid not in found:
-                    vetoed = step.answer != "choice" and cid in rules_alone.found(example.answer, step)
+                    vetoed = step.answer != "choice" and rules_alone.differ(example.answer, step, cid, False)
                     out.append(_problem(scenario, where, "error",
                                         f"步骤 {step.id} 的示例“{quoted}”应检出 {cid}，但没有检出"
                                         + (f"（规则检出了它，但{_CHECK}认为几乎不可能，否决了）"
@@ -511,7 +511,7 @@ def example_mismatches(scenario: Scenario, detector: Any) -> list[Problem]:
             for cid in example.absent:
                 if cid in found:
                     evidence = "、".join(f"“{e}”" for e in found[cid])
-                    added = step.answer != "choice" and cid not in rules_alone.found(example.answer, step)
+                    added = step.answer != "choice" and rules_alone.differ(example.answer, step, cid, True)
                     out.append(_problem(scenario, where, "error",
                                         f"步骤 {step.id} 的示例“{quoted}”不应检出 {cid}，但检出了"
                                         + (f"（证据：{evidence}）" if evidence else "")
@@ -527,13 +527,16 @@ class _RulesAlone:
     built only when one is found (and only where the detector has a check)."""
 
     def __init__(self, detector: Any) -> None:
-        self._full = detector
+        catalogue = getattr(detector, "catalogue", None)
+        self._catalogue = catalogue if getattr(catalogue, "learned", None) is not None else None
+        self._kind = type(detector)
         self._rules: Any = None
 
-    def found(self, answer: str, step: Any) -> dict[str, list[str]]:
-        catalogue = getattr(self._full, "catalogue", None)
-        if getattr(catalogue, "learned", None) is None:
-            return self._full.detect(answer, extra=step.local or None).evidence
+    def differ(self, answer: str, step: Any, cid: str, detected: bool) -> bool:
+        """Whether the rules alone judge ``cid`` otherwise than the detector (which
+        ``detected`` it or not): then the learned check decided."""
+        if self._catalogue is None:
+            return False
         if self._rules is None:
-            self._rules = type(self._full)(catalogue._replace(learned=None))
-        return self._rules.detect(answer, extra=step.local or None).evidence
+            self._rules = self._kind(self._catalogue._replace(learned=None))
+        return (cid in self._rules.detect(answer, extra=step.local or None).evidence) != detected

@@ -213,9 +213,7 @@ class Detector:
             scores, grams = check.scores(ctx.text, ctx.segments)
             # A rule hit the learned check would veto need not be looked for, unless it
             # would suppress another criterion before the veto.
-            position, veto = self._position, check.veto
-            for cid in [cid for cid in todo if cid in position and scores[position[cid]] < veto
-                        and cid not in self._suppressors]:
+            for cid in self._vetoed(todo, scores) - self._suppressors:
                 del todo[cid]
         criteria, order, suppressed = self.catalogue.criteria, self._order, self._suppressed
         if extra:  # a step's own criteria: every rule
@@ -240,12 +238,17 @@ class Detector:
             for cid, spans in found.items()
         })
 
+    def _vetoed(self, cids: Iterable[str], scores: list[int]) -> set[str]:
+        """Those of ``cids`` the learned check finds all but impossible (score below its veto)."""
+        position, veto = self._position, self.learned.veto
+        return {cid for cid in cids if cid in position and scores[position[cid]] < veto}
+
     def _second_opinion(self, ctx: Context, found: dict[str, list[tuple[int, int]]],
                         scores: list[int], grams: set[int]) -> None:
         """Drop the rule hits the learned check finds very unlikely, add the criteria it
         is confident of (see ``simulator.scoring.learned``)."""
-        check, position = self.learned, self._position
-        for cid in [cid for cid in found if cid in position and scores[position[cid]] < check.veto]:
+        check = self.learned
+        for cid in self._vetoed(found, scores):
             del found[cid]
         for k in compress(range(len(scores)), map(check.add.__le__, scores)):  # score >= add
             cid = check.criteria[k]

@@ -37,7 +37,6 @@ from __future__ import annotations
 import _thread  # threading's own import would cost ~0.7 ms of a run; a lock is all we need
 import itertools
 import re
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -179,8 +178,7 @@ class Context:
 def negators(ctx: Context, start: int, end: int) -> int:
     """How many negators bear on the words at start:end: in the clause before them
     (``不能保证``) and, as a potential complement, right after them (``上门走访这次安排不了``)."""
-    segments = ctx.segments  # (``ctx.clause`` inlined: this runs for every span weighed)
-    c_start, c_end = segments.clauses[bisect_right(segments.clause_starts, start) - 1]
+    c_start, c_end = ctx.clause(start)
     low = start - _NEGATION_WINDOW  # (not max(): on this path its call costs 1% of an answer)
     prefix = ctx.text[low if low > c_start else c_start:start]
     count = 0
@@ -212,9 +210,7 @@ def mentioned(ctx: Context, start: int, end: int) -> bool:
     (``“刺头”这个词``); a hypothetical promise called false (``要是我保证…那是骗您``).
     """
     text = ctx.text
-    segments = ctx.segments  # (``Segments.sentence_at`` inlined, as in ``negators``)
-    index = bisect_right(segments.sentence_starts, start) - 1
-    s_start, s_end = segments.sentences[index if index > 0 else 0]
+    s_start, s_end = ctx.segments.sentence_at(start)
     low = start - _MENTION_WINDOW
     sentence_before = text[low if low > s_start else s_start:start]
     if text[s_end:s_end + 1] == "?" and (

@@ -174,7 +174,7 @@ def normalise(original: str) -> Normalised:
             pieces = [(converter.convert(ch), a, b) for ch, a, b in _pieces(norm)]
             norm = _rebuild(pieces, original)
     if " " in norm.text and _cjk_spaces(norm.text):
-        norm = _drop_cjk_spaces(norm)
+        norm = _spaces_between_chinese(norm)
     if _NUMERAL.search(norm.text):
         norm = _numerals(norm)
     return norm
@@ -188,14 +188,14 @@ def _cjk(ch: str) -> bool:
 
 
 def _cjk_spaces(text: str) -> list[tuple[int, int]]:
-    """Runs of spaces typed between Chinese characters (``_drop_cjk_spaces`` says what they mean).
+    """Runs of spaces typed between Chinese characters (``_spaces_between_chinese`` says what they mean).
     (Checked by hand: a regex class over the CJK range costs ~2 ms to compile.)"""
     return [m.span() for m in _SPACES.finditer(text)
             if m.start() > 0 and m.end() < len(text)
             and _cjk(text[m.start() - 1]) and _cjk(text[m.end()])]
 
 
-def _drop_cjk_spaces(norm: Normalised) -> Normalised:
+def _spaces_between_chinese(norm: Normalised) -> Normalised:
     """Spaces typed between single characters (别 着 急) go; a space between words of two
     characters or more (这个归公安管 您去派出所) is a pause, and ends a clause as a comma does."""
     text = norm.text
